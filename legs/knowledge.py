@@ -1,0 +1,87 @@
+"""Build, cache and invalidate the in-memory knowledge snapshot the engine scores with."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from django.core.cache import cache
+
+from .diagnosis import CauseInfo, ChoiceInfo, Knowledge, QuestionInfo, RemedyInfo, StepInfo
+from .models import Cause, Choice, Evidence, KnowledgeRevision, Question, Remedy, Step
+
+_local_lock = threading.Lock()
+_local: dict[str, Knowledge] = {}
+
+
+def load_knowledge(version: int = 0) -> Knowledge:
+    """Read the published knowledge base in five queries (steps come with the questions)."""
+    causes = {
+        c.slug: c for c in Cause.objects.published().only("pk", "slug", "name", "summary", "order")
+    }
+    remedies: dict[int, list[RemedyInfo]] = defaultdict(list)
+    for r in Remedy.objects.filter(cause__published=True).order_by("cause_id", "order", "pk"):
+        remedies[r.cause_id].append(RemedyInfo(r.title, r.summary, r.kind))
+    evidence: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for choice_id, slug, weight in Evidence.objects.filter(cause__published=True).values_list(
+        "choice_id", "cause__slug", "weight"
+    ):
+        evidence[choice_id].append((slug, float(weight)))
+    choices: dict[int, dict[str, ChoiceInfo]] = defaultdict(dict)
+    for ch in Choice.objects.order_by("question_id", "order", "pk"):
+        choices[ch.question_id][ch.value] = ChoiceInfo(
+            ch.value,
+            ch.label,
+            ch.because,
+            ch.triage,
+            ch.triage_message,
+            tuple(sorted(evidence.get(ch.pk, []))),
+        )
+    questions: dict[str, QuestionInfo] = {}
+    steps: dict[int, tuple[Step, list[str]]] = {}
+    for q in Question.objects.select_related("step").order_by("step__order", "order", "pk"):
+        questions[q.key] = QuestionInfo(
+            q.key,
+            q.text,
+            q.kind,
+            q.step.key,
+            choices.get(q.pk, {}),
+            q.active,
+            q.help_text,
+            q.required,
+        )
+        if q.active and choices.get(q.pk):
+            steps.setdefault(q.step_id, (q.step, []))[1].append(q.key)
+    return Knowledge(
+        steps=tuple(
+            StepInfo(step.key, step.title, step.intro, tuple(keys)) for step, keys in steps.values()
+        ),
+        questions=questions,
+        causes={
+            slug: CauseInfo(slug, c.name, c.summary, c.order, tuple(remedies.get(c.pk, [])))
+            for slug, c in causes.items()
+        },
+        version=version,
+    )
+
+
+def get_knowledge() -> Knowledge:
+    """The current snapshot: one query to check the revision, more only after an edit."""
+    number, token = KnowledgeRevision.current()
+    knowledge = _local.get(token)
+    if knowledge is not None:
+        return knowledge
+    cache_key = f"legs:knowledge:{token}"
+    knowledge = cache.get(cache_key)
+    if knowledge is None:
+        knowledge = load_knowledge(number)
+        cache.set(cache_key, knowledge, timeout=60 * 60 * 24)
+    with _local_lock:
+        _local.clear()
+        _local[token] = knowledge
+    return knowledge
+
+
+def clear_local_cache() -> None:
+    with _local_lock:
+        _local.clear()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from legs.diagnosis import InvalidAnswers, assess
+from legs.knowledge import get_knowledge
+
+
+class Command(BaseCommand):
+    help = (
+        "Assess one answers object, or a list of them, given as JSON in FILE or on standard "
+        "input (-). Prints the triage, warnings and ranked causes as JSON."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", nargs="?", default="-", help="JSON file, or - for stdin.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        source = options["file"]
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {source}: {exc}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"Input is not valid JSON: {exc}") from exc
+        knowledge = get_knowledge()
+        if not knowledge.questions:
+            raise CommandError("The knowledge base is empty. Run: manage.py load_knowledge_base")
+        batch = isinstance(data, list)
+        items = data if batch else [data]
+        results = []
+        for n, answers in enumerate(items):
+            try:
+                results.append(assess(answers, knowledge).to_dict())
+            except InvalidAnswers as exc:
+                where = f"item {n}: " if batch else ""
+                raise CommandError(f"Invalid answers: {where}{exc}") from exc
+        output = results if batch else results[0]
+        self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from legs.exchange import KnowledgeFileError, import_knowledge
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a knowledge-base JSON file written by export_knowledge. By default only missing "
+        "rows are added; --update overwrites matching rows; --replace makes the knowledge base "
+        "exactly the file."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="JSON file, or - for standard input.")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--update", action="store_true", help="Overwrite matching rows.")
+        mode.add_argument(
+            "--replace", action="store_true", help="Delete the knowledge base, then load the file."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["file"] == "-":
+                text = sys.stdin.read()
+            else:
+                text = Path(options["file"]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {options['file']}: {exc}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"{options['file']} is not valid JSON: {exc}") from exc
+        try:
+            counts = import_knowledge([data], update=options["update"], replace=options["replace"])
+        except KnowledgeFileError as exc:
+            raise CommandError(f"Nothing was imported. {exc}") from exc
+        self.stdout.write(
+            "Imported: {created} created, {updated} updated, {skipped} kept as they were.".format(
+                **counts
+            )
+        )

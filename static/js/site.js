@@ -1,0 +1,19 @@
+// Progressive enhancement only: every page works without JavaScript.
+document.addEventListener("DOMContentLoaded", () => {
+  // In a "pick all that apply" group, ticking "none" clears the others and vice versa.
+  document.querySelectorAll("[data-exclusive-none]").forEach((group) => {
+    const boxes = Array.from(group.querySelectorAll("input[type=checkbox]"));
+    boxes.forEach((box) => {
+      box.addEventListener("change", () => {
+        if (!box.checked) return;
+        boxes.forEach((other) => {
+          if (other === box) return;
+          if (box.value === "none" || other.value === "none") other.checked = false;
+        });
+      });
+    });
+  });
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
+  });
+});
