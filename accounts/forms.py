@@ -7,19 +7,28 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
 from .models import User
 
+UNIT_ERRORS = {"invalid_choice": "Choose kilometres or miles."}
+DUPLICATE_EMAIL = (
+    "An account with this email address already exists. Log in, or reset your password "
+    "if you have forgotten it."
+)
+
 
 class SignUpForm(BaseUserCreationForm[User]):
     class Meta:
         model = User
         fields = ("email", "display_name", "distance_unit")
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
+            "distance_unit": forms.RadioSelect,
+        }
+        error_messages = {"distance_unit": UNIT_ERRORS}
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email address already exists. Log in, or reset your "
-                "password if you have forgotten it."
-            )
+            raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
         return email
 
 
@@ -38,7 +47,11 @@ class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ("display_name", "distance_unit")
-        widgets = {"distance_unit": forms.RadioSelect}
+        widgets = {
+            "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
+            "distance_unit": forms.RadioSelect,
+        }
+        error_messages = {"distance_unit": UNIT_ERRORS}
 
 
 class DeleteAccountForm(forms.Form):
@@ -57,7 +70,7 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That password is not correct.")
+            raise forms.ValidationError("That password is not correct.", code="wrong_password")
         return password
 
 

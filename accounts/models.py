@@ -14,7 +14,7 @@ class DistanceUnit(models.TextChoices):
 class EmailUserManager(UserManager["User"]):
     """Users sign in with their email address; there is no separate user name."""
 
-    def _create_user_object(  # type: ignore[override]
+    def _create_user_object(
         self, username: str | None, email: str | None, password: str | None, **extra_fields: Any
     ) -> User:
         email = self.normalize_email(email or username or "")
@@ -60,7 +60,7 @@ class User(AbstractUser):
         help_text="Distances you log and see are shown in this unit.",
     )
 
-    objects: ClassVar[EmailUserManager] = EmailUserManager()  # type: ignore[assignment]
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

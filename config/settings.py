@@ -22,9 +22,13 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # CORE
 DEBUG = env.bool("DEBUG", default=False)
+# pytest-django imports these settings before any conftest runs, so the test suite cannot
+# supply its environment itself: under pytest a throwaway key is used and HTTPS-only
+# protections default to off (the test client and live server speak plain HTTP).
+TESTING = "pytest" in sys.modules or env.bool("TESTING", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not (DEBUG or "pytest" in sys.modules):
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
             "(or DEBUG=true for local development)."
@@ -34,7 +38,6 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-TESTING = "pytest" in sys.modules or env.bool("TESTING", default=False)
 
 # APPLICATIONS
 INSTALLED_APPS = [
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,7 +158,7 @@ USE_TZ = True
 
 # STATIC FILES
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -191,11 +195,14 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Heavy Legs <noreply@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # SECURITY
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Joining the browsers' HSTS preload list binds every subdomain for months, so it is the
+# operator's choice (SECURE_HSTS_PRELOAD=true), not a deployment error.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
@@ -204,7 +211,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Secure cookies are on outside debug; SECURE_COOKIES=false allows plain-HTTP runs on
 # 127.0.0.1 (browser and load tests against gunicorn).
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not (DEBUG or TESTING))
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
@@ -222,9 +229,8 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
-PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
-)
+# Sent by config.middleware.PermissionsPolicyMiddleware: features the site never uses.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 # FORMS
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

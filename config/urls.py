@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", legs_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("", include("legs.urls")),
+    path("history/", include("legs.history_urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

@@ -7,7 +7,7 @@ and the history all score the same way, and the rules are easy to test.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 EMERGENCY = "emergency"
@@ -19,9 +19,13 @@ STOP_LEVELS = frozenset({EMERGENCY, URGENT})
 NONE_VALUE = "none"
 SINGLE = "single"
 MULTI = "multi"
+# The warning-signs step: the wizard always asks it first.
+SAFETY_STEP = "safety"
 
+LIKELY = "likely"
+POSSIBLE = "possible"
 # A cause is "likely" when its evidence adds up to this much and it is at least
-# LIKELY_SHARE of the best score; any other supported cause is "possible".
+# LIKELY_SHARE of the best score; any other listed cause is "possible".
 LIKELY_SCORE = 6.0
 LIKELY_SHARE = 0.5
 # Totals below this are noise from general answers ("heavy for the whole run") and are
@@ -77,7 +81,12 @@ class CauseInfo:
 
 @dataclass(frozen=True, slots=True)
 class Knowledge:
-    """An immutable snapshot of the published knowledge base."""
+    """An immutable snapshot of the published knowledge base.
+
+    `questions` is in wizard order (step, then question); choices keep their order.
+    That order is the order reasons and warnings are reported in, whatever order the
+    answers came in.
+    """
 
     questions: Mapping[str, QuestionInfo]
     causes: Mapping[str, CauseInfo]
@@ -94,7 +103,7 @@ class InvalidAnswers(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Warning:
+class WarningSign:
     question: str
     value: str
     level: str
@@ -121,8 +130,8 @@ class RankedCause:
 @dataclass(frozen=True, slots=True)
 class Result:
     triage: str
-    warnings: tuple[Warning, ...] = ()
-    causes: tuple[RankedCause, ...] = field(default_factory=tuple)
+    warnings: tuple[WarningSign, ...] = ()
+    causes: tuple[RankedCause, ...] = ()
 
     @property
     def stops(self) -> bool:
@@ -130,6 +139,7 @@ class Result:
         return self.triage in STOP_LEVELS
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form printed by `manage.py diagnose` and kept with a saved result."""
         return {
             "triage": self.triage,
             "warnings": [asdict(w) for w in self.warnings],
@@ -140,9 +150,7 @@ class Result:
                     "score": c.score,
                     "band": c.band,
                     "because": [asdict(r) for r in c.because],
-                    "remedies": [
-                        {"title": r.title, "summary": r.summary, "kind": r.kind} for r in c.remedies
-                    ],
+                    "remedies": [asdict(r) for r in c.remedies],
                 }
                 for c in self.causes
             ],
@@ -155,7 +163,7 @@ Answers = dict[str, str | list[str]]
 def validate_answers(raw: object, knowledge: Knowledge) -> Answers:
     """Check answers against the question bank and return them in a clean form.
 
-    Inactive questions are accepted and dropped (an editor may retire a question
+    Inactive questions are checked and then dropped (an editor may retire a question
     while old answers still name it); anything unknown or malformed is an error.
     """
     if not isinstance(raw, Mapping):
@@ -164,7 +172,7 @@ def validate_answers(raw: object, knowledge: Knowledge) -> Answers:
     clean: Answers = {}
     for key, value in raw.items():
         if not isinstance(key, str):
-            errors[str(key)] = "question keys must be strings"
+            errors[repr(key)] = "question keys must be strings"
             continue
         question = knowledge.questions.get(key)
         if question is None:
@@ -200,60 +208,71 @@ def _check_value(question: QuestionInfo, value: object) -> str | None:
 
 
 def _chosen(answers: Answers, knowledge: Knowledge) -> list[tuple[QuestionInfo, ChoiceInfo]]:
+    """The picked choices in knowledge-base order, so the output never depends on key order."""
     pairs: list[tuple[QuestionInfo, ChoiceInfo]] = []
-    for key, value in answers.items():
-        question = knowledge.questions[key]
-        for v in value if isinstance(value, list) else [value]:
-            pairs.append((question, question.choices[v]))
+    for key, question in knowledge.questions.items():
+        value = answers.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            pairs.append((question, question.choices[value]))
+        else:
+            pairs.extend((question, c) for v, c in question.choices.items() if v in value)
     return pairs
 
 
 def assess(raw_answers: object, knowledge: Knowledge) -> Result:
-    """Validate, triage and, when it is safe to, rank the causes."""
-    answers = validate_answers(raw_answers, knowledge)
-    chosen = _chosen(answers, knowledge)
-
-    warnings = tuple(
-        sorted(
-            (
-                Warning(q.key, c.value, c.triage, c.triage_message)
-                for q, c in chosen
-                if c.triage in LEVEL_RANK and c.triage != SELF_CARE
-            ),
-            key=lambda w: -LEVEL_RANK[w.level],
-        )
+    """Validate, triage and, only when it is safe to, rank the causes."""
+    chosen = _chosen(validate_answers(raw_answers, knowledge), knowledge)
+    warnings = sorted(
+        (
+            WarningSign(q.key, c.value, c.triage, c.triage_message)
+            for q, c in chosen
+            if LEVEL_RANK.get(c.triage, 0) > 0
+        ),
+        # Most serious first; the sort is stable, so equal levels keep question order.
+        key=lambda w: -LEVEL_RANK[w.level],
     )
     triage = warnings[0].level if warnings else SELF_CARE
     if triage in STOP_LEVELS:
-        # Only the warnings that need help now: no training tips beside a possible clot.
-        return Result(triage, tuple(w for w in warnings if w.level in STOP_LEVELS), ())
-    return Result(triage, warnings, rank_causes(chosen, knowledge))
+        # Only what needs help now: no training tips beside a possible clot.
+        return Result(triage, tuple(w for w in warnings if w.level in STOP_LEVELS))
+    return Result(triage, tuple(warnings), rank_causes(chosen, knowledge))
 
 
 def rank_causes(
     chosen: list[tuple[QuestionInfo, ChoiceInfo]], knowledge: Knowledge
 ) -> tuple[RankedCause, ...]:
-    scores: dict[str, float] = {}
+    """Add up the evidence for each cause; list the supported ones, best first.
+
+    Ties are broken by the editors' cause order, then by slug, so equal scores always
+    come out the same way.
+    """
+    totals: dict[str, float] = {}
     reasons: dict[str, list[Reason]] = {}
     for question, choice in chosen:
         for slug, weight in choice.evidence:
             if slug not in knowledge.causes:
                 continue
-            scores[slug] = scores.get(slug, 0.0) + weight
+            totals[slug] = totals.get(slug, 0.0) + weight
             if weight > 0:
                 reasons.setdefault(slug, []).append(
                     Reason(question.key, choice.value, choice.because or choice.label)
                 )
-    supported = [s for s, score in scores.items() if score >= MIN_LISTED_SCORE and reasons.get(s)]
-    supported.sort(key=lambda s: (-scores[s], knowledge.causes[s].order, s))
-    if not supported:
+    # Rounded before ranking: weights have one decimal, and float sums such as
+    # 0.1 + 0.2 must tie with 0.3 rather than depend on the order of addition.
+    scores = {slug: round(total, 2) for slug, total in totals.items()}
+    listed = sorted(
+        (slug for slug, score in scores.items() if score >= MIN_LISTED_SCORE and slug in reasons),
+        key=lambda slug: (-scores[slug], knowledge.causes[slug].order, slug),
+    )
+    if not listed:
         return ()
-    top = scores[supported[0]]
+    top = scores[listed[0]]
     ranked = []
-    for slug in supported:
-        cause = knowledge.causes[slug]
-        score = round(scores[slug], 2)
-        band = "likely" if score >= LIKELY_SCORE and score >= LIKELY_SHARE * top else "possible"
+    for slug in listed:
+        cause, score = knowledge.causes[slug], scores[slug]
+        band = LIKELY if score >= LIKELY_SCORE and score >= LIKELY_SHARE * top else POSSIBLE
         ranked.append(
             RankedCause(slug, cause.name, score, band, tuple(reasons[slug]), cause.remedies)
         )

@@ -1,21 +1,54 @@
-"""Knowledge base to and from JSON (seed files, staging → production moves)."""
+"""Knowledge base to and from JSON (seed files, staging → production moves).
+
+The format is described in legs/seed/FORMAT.md. Rows are matched on their stable
+identifiers (cause slug, step key, question key, choice value, FAQ slug), never on
+database ids, so a file moves cleanly between sites.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError, RestrictedError
 
 from .models import Cause, Choice, Evidence, Faq, Question, Remedy, Source, Step
 
 FORMAT = 1
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 SEED_FILES = ("causes.json", "questions.json", "faq.json")
+SECTIONS = ("causes", "steps", "faqs")
+
+# Every key an item may carry; the first ones listed in REQUIRED must be present.
+KEYS: dict[str, set[str]] = {
+    "cause": {
+        "slug", "name", "category", "summary", "body", "see_doctor", "order", "published",
+        "reviewed_by", "reviewed_on", "sources", "remedies",
+    },
+    "source": {"title", "url"},
+    "remedy": {"title", "summary", "body", "kind"},
+    "step": {"key", "title", "intro", "order", "questions"},
+    "question": {"key", "text", "help_text", "kind", "required", "active", "order", "choices"},
+    "choice": {"value", "label", "because", "triage", "triage_message", "evidence"},
+    "evidence": {"cause", "weight"},
+    "faq": {"slug", "question", "answer", "order", "published", "causes"},
+}  # fmt: skip
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "cause": ("slug", "name", "category", "summary"),
+    "source": ("title", "url"),
+    "remedy": ("title", "kind"),
+    "step": ("key", "title"),
+    "question": ("key", "text"),
+    "choice": ("value", "label"),
+    "evidence": ("cause", "weight"),
+    "faq": ("slug", "question", "answer"),
+}
 
 
 class KnowledgeFileError(ValueError):
@@ -27,6 +60,7 @@ def _num(value: Decimal) -> float | int:
 
 
 def export_knowledge() -> dict[str, Any]:
+    """The whole knowledge base, published or not, in a stable order (diff-friendly)."""
     causes = Cause.objects.prefetch_related("sources", "remedies").order_by("order", "slug")
     steps = Step.objects.prefetch_related(
         models.Prefetch("questions", Question.objects.order_by("order", "pk")),
@@ -111,9 +145,268 @@ def export_knowledge() -> dict[str, Any]:
     }
 
 
-class _Importer:
-    """Writes one knowledge file. Existing rows are kept as the editors left them unless
-    `update` is set; `replace` empties the knowledge base first."""
+def _place(path: str, item: dict[str, Any], id_key: str) -> str:
+    """`steps[0] (safety)`: the position in the file and, when present, the identifier."""
+    ident = item.get(id_key)
+    return f"{path} ({ident})" if isinstance(ident, str) and ident else path
+
+
+def _items(container: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    items = container.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise KnowledgeFileError(f"{where}{key}: expected a list of objects")
+    return items
+
+
+def _check_item(kind: str, item: dict[str, Any], where: str) -> None:
+    unknown = sorted(set(item) - KEYS[kind])
+    if unknown:
+        raise KnowledgeFileError(f"{where}: unexpected key {unknown[0]!r}")
+    for key in REQUIRED[kind]:
+        if key not in item:
+            raise KnowledgeFileError(f"{where}: missing {key!r}")
+    id_key = REQUIRED[kind][0]
+    if kind != "evidence" and not (isinstance(item[id_key], str) and item[id_key]):
+        raise KnowledgeFileError(f"{where}: {id_key!r} must be a non-empty text")
+
+
+def _check_unique(seen: dict[str, str], ident: str, where: str, what: str) -> None:
+    if ident in seen:
+        raise KnowledgeFileError(f"{where}: {what} {ident!r} already appears at {seen[ident]}")
+    seen[ident] = where
+
+
+def check_structure(docs: list[object]) -> list[dict[str, Any]]:
+    """Shape checks over every document before anything is written.
+
+    Unknown keys are errors rather than being ignored, so a typo in a hand-edited file
+    ("sumary") is reported instead of silently dropping the text.
+    """
+    causes: dict[str, str] = {}
+    steps: dict[str, str] = {}
+    questions: dict[str, str] = {}
+    faqs: dict[str, str] = {}
+    for n, doc in enumerate(docs, start=1):
+        if not isinstance(doc, dict):
+            raise KnowledgeFileError(f"document {n}: expected a JSON object")
+        fmt = doc.get("format", FORMAT)
+        if fmt != FORMAT or isinstance(fmt, bool):
+            raise KnowledgeFileError(
+                f"document {n}: unsupported format {fmt!r} (this site reads format {FORMAT})"
+            )
+        extra = sorted(set(doc) - {"format", *SECTIONS})
+        if extra:
+            raise KnowledgeFileError(f"document {n}: unexpected key {extra[0]!r}")
+        for i, cause in enumerate(_items(doc, "causes", "")):
+            where = _place(f"causes[{i}]", cause, "slug")
+            _check_item("cause", cause, where)
+            _check_unique(causes, cause["slug"], where, "cause slug")
+            for j, source in enumerate(_items(cause, "sources", f"{where}.")):
+                _check_item("source", source, f"{where}.sources[{j}]")
+            for j, remedy in enumerate(_items(cause, "remedies", f"{where}.")):
+                _check_item("remedy", remedy, f"{where}.remedies[{j}]")
+        for i, step in enumerate(_items(doc, "steps", "")):
+            where = _place(f"steps[{i}]", step, "key")
+            _check_item("step", step, where)
+            _check_unique(steps, step["key"], where, "step key")
+            for j, question in enumerate(_items(step, "questions", f"{where}.")):
+                qwhere = _place(f"{where}.questions[{j}]", question, "key")
+                _check_item("question", question, qwhere)
+                _check_unique(questions, question["key"], qwhere, "question key")
+                values: dict[str, str] = {}
+                for k, choice in enumerate(_items(question, "choices", f"{qwhere}.")):
+                    cwhere = _place(f"{qwhere}.choices[{k}]", choice, "value")
+                    _check_item("choice", choice, cwhere)
+                    _check_unique(values, choice["value"], cwhere, "choice value")
+                    slugs: dict[str, str] = {}
+                    for m, evidence in enumerate(_items(choice, "evidence", f"{cwhere}.")):
+                        ewhere = f"{cwhere}.evidence[{m}]"
+                        _check_item("evidence", evidence, ewhere)
+                        if not isinstance(evidence["cause"], str):
+                            raise KnowledgeFileError(f"{ewhere}: 'cause' must be a cause slug")
+                        _check_unique(slugs, evidence["cause"], ewhere, "evidence for cause")
+        for i, faq in enumerate(_items(doc, "faqs", "")):
+            where = _place(f"faqs[{i}]", faq, "slug")
+            _check_item("faq", faq, where)
+            _check_unique(faqs, faq["slug"], where, "FAQ slug")
+            related = faq.get("causes", [])
+            if not isinstance(related, list) or not all(isinstance(s, str) for s in related):
+                raise KnowledgeFileError(f"{where}.causes: expected a list of cause slugs")
+    return [doc for doc in docs if isinstance(doc, dict)]
+
+
+def _weight(raw: object, where: str) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise KnowledgeFileError(f"{where}: weight must be a number from -10 to 10")
+    try:
+        weight = Decimal(str(raw))
+    except InvalidOperation as exc:
+        raise KnowledgeFileError(f"{where}: weight must be a number from -10 to 10") from exc
+    if not weight.is_finite():
+        raise KnowledgeFileError(f"{where}: weight must be a number from -10 to 10")
+    return weight
+
+
+def _date(raw: object, where: str) -> dt.date | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        if isinstance(raw, str):
+            return dt.date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise KnowledgeFileError(f"{where}: reviewed_on must be a date like 2026-01-31")
+
+
+# One function per row type turns a checked item into an unsaved model instance; the
+# validation pass and the writer both use them, so they can never disagree.
+CAUSE_FIELDS = (
+    "name", "category", "summary", "body", "see_doctor", "order", "published",
+    "reviewed_by", "reviewed_on",
+)  # fmt: skip
+STEP_FIELDS = ("title", "intro", "order")
+QUESTION_FIELDS = ("text", "help_text", "kind", "required", "active", "order")
+CHOICE_FIELDS = ("label", "because", "triage", "triage_message", "order")
+FAQ_FIELDS = ("question", "answer", "order", "published")
+
+
+def _cause(item: dict[str, Any], i: int, where: str) -> Cause:
+    return Cause(
+        slug=item["slug"],
+        name=item["name"],
+        category=item["category"],
+        summary=item["summary"],
+        body=item.get("body", ""),
+        see_doctor=item.get("see_doctor", ""),
+        order=item.get("order", (i + 1) * 10),
+        published=item.get("published", True),
+        reviewed_by=item.get("reviewed_by") or "",
+        reviewed_on=_date(item.get("reviewed_on"), where),
+    )
+
+
+def _source(item: dict[str, Any], j: int) -> Source:
+    return Source(title=item["title"], url=item["url"], order=j)
+
+
+def _remedy(item: dict[str, Any], j: int) -> Remedy:
+    return Remedy(
+        title=item["title"],
+        summary=item.get("summary", ""),
+        body=item.get("body", ""),
+        kind=item["kind"],
+        order=j,
+    )
+
+
+def _step(item: dict[str, Any], i: int) -> Step:
+    return Step(
+        key=item["key"],
+        title=item["title"],
+        intro=item.get("intro", ""),
+        order=item.get("order", i + 1),
+    )
+
+
+def _question(item: dict[str, Any], j: int) -> Question:
+    return Question(
+        key=item["key"],
+        text=item["text"],
+        help_text=item.get("help_text", ""),
+        kind=item.get("kind", "single"),
+        required=item.get("required", False),
+        active=item.get("active", True),
+        order=item.get("order", j + 1),
+    )
+
+
+def _choice(item: dict[str, Any], k: int) -> Choice:
+    return Choice(
+        value=item["value"],
+        label=item["label"],
+        because=item.get("because", ""),
+        triage=item.get("triage") or "",
+        triage_message=item.get("triage_message") or "",
+        order=k,
+    )
+
+
+def _faq(item: dict[str, Any], i: int) -> Faq:
+    return Faq(
+        slug=item["slug"],
+        question=item["question"],
+        answer=item["answer"],
+        order=item.get("order", i + 1),
+        published=item.get("published", True),
+    )
+
+
+def _problem(where: str, problem: ValidationError) -> KnowledgeFileError:
+    if hasattr(problem, "error_dict"):
+        text = "; ".join(
+            f"{name}: {' '.join(str(m) for m in msgs)}"
+            for name, msgs in problem.message_dict.items()
+        )
+    else:
+        text = " ".join(problem.messages)
+    return KnowledgeFileError(f"{where}: {text}")
+
+
+def _valid(obj: models.Model, where: str, parent: str = "") -> None:
+    """Field and model checks that need no other row (the parent is not set yet)."""
+    try:
+        obj.full_clean(
+            exclude=[parent] if parent else None, validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        raise _problem(where, exc) from exc
+
+
+def validate_rows(docs: list[dict[str, Any]], *, replace: bool) -> None:
+    """Every row of every document is checked, including the rows an import without
+    --update would leave alone: a bad file is refused whatever the mode."""
+    file_causes = {c["slug"] for doc in docs for c in doc.get("causes", [])}
+    known = (
+        file_causes if replace else file_causes | set(Cause.objects.values_list("slug", flat=True))
+    )
+    for doc in docs:
+        for i, item in enumerate(doc.get("causes", [])):
+            where = _place(f"causes[{i}]", item, "slug")
+            _valid(_cause(item, i, where), where)
+            for j, src in enumerate(item.get("sources", [])):
+                _valid(_source(src, j), f"{where}.sources[{j}]", "cause")
+            for j, rem in enumerate(item.get("remedies", [])):
+                _valid(_remedy(rem, j), f"{where}.remedies[{j}]", "cause")
+        for i, item in enumerate(doc.get("steps", [])):
+            where = _place(f"steps[{i}]", item, "key")
+            _valid(_step(item, i), where)
+            for j, qitem in enumerate(item.get("questions", [])):
+                qwhere = _place(f"{where}.questions[{j}]", qitem, "key")
+                _valid(_question(qitem, j), qwhere, "step")
+                for k, citem in enumerate(qitem.get("choices", [])):
+                    cwhere = _place(f"{qwhere}.choices[{k}]", citem, "value")
+                    _valid(_choice(citem, k), cwhere, "question")
+                    for m, eitem in enumerate(citem.get("evidence", [])):
+                        ewhere = f"{cwhere}.evidence[{m}]"
+                        if eitem["cause"] not in known:
+                            raise KnowledgeFileError(f"{ewhere}: unknown cause {eitem['cause']!r}")
+                        evidence = Evidence(weight=_weight(eitem["weight"], ewhere))
+                        try:
+                            evidence.clean_fields(exclude=["choice", "cause"])
+                        except ValidationError as exc:
+                            raise _problem(ewhere, exc) from exc
+        for i, item in enumerate(doc.get("faqs", [])):
+            where = _place(f"faqs[{i}]", item, "slug")
+            _valid(_faq(item, i), where)
+            unknown = [s for s in item.get("causes", []) if s not in known]
+            if unknown:
+                raise KnowledgeFileError(f"{where}.causes: unknown cause {unknown[0]!r}")
+
+
+class _Writer:
+    """Writes validated documents. Existing rows are kept as the editors left them unless
+    `update` is set; their child rows (remedies, sources, choices, evidence) then follow
+    the file exactly."""
 
     def __init__(self, *, update: bool) -> None:
         self.update = update
@@ -121,206 +414,100 @@ class _Importer:
         self.updated = 0
         self.skipped = 0
 
-    # -- helpers -------------------------------------------------------------
     @staticmethod
-    def _fail(where: str, problem: object) -> KnowledgeFileError:
-        if isinstance(problem, ValidationError):
-            if hasattr(problem, "error_dict"):
-                problem = "; ".join(
-                    f"{field}: {' '.join(str(m) for m in msgs)}"
-                    for field, msgs in problem.message_dict.items()
-                )
-            else:
-                problem = " ".join(problem.messages)
-        return KnowledgeFileError(f"{where}: {problem}")
-
-    @staticmethod
-    def _items(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-        items = data.get(key, [])
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise KnowledgeFileError(f"{where}{key}: expected a list of objects")
-        return items
-
-    def _save(self, obj: models.Model, where: str, exclude: Iterable[str] = ()) -> None:
+    def _save(obj: models.Model, where: str) -> None:
         try:
-            obj.full_clean(exclude=list(exclude), validate_unique=False)
+            obj.full_clean(validate_unique=False)
         except ValidationError as exc:
-            raise self._fail(where, exc) from exc
+            raise _problem(where, exc) from exc
         obj.save()
 
-    def _upsert(
-        self,
-        model: type[models.Model],
-        lookup: dict[str, Any],
-        fields: dict[str, Any],
-        where: str,
-        exclude: Iterable[str] = (),
-    ) -> tuple[Any, bool]:
-        """Returns the row and whether its children should be (re)written."""
-        obj = model._default_manager.filter(**lookup).first()
+    def _upsert[M: models.Model](
+        self, new: M, lookup: str, fields: tuple[str, ...], where: str, **parents: Any
+    ) -> tuple[M, bool]:
+        """The stored row, and whether it (and so its children) was written."""
+        model = type(new)
+        obj = model._default_manager.filter(**{lookup: getattr(new, lookup)}).first()
         if obj is not None and not self.update:
             self.skipped += 1
             return obj, False
-        is_new = obj is None
         if obj is None:
-            obj = model(**lookup)
-        for name, value in fields.items():
-            setattr(obj, name, value)
-        self._save(obj, where, exclude)
-        if is_new:
+            obj = new
             self.created += 1
         else:
+            for name in fields:
+                setattr(obj, name, getattr(new, name))
             self.updated += 1
+        for name, parent in parents.items():
+            setattr(obj, name, parent)
+        self._save(obj, where)
         return obj, True
 
-    @staticmethod
-    def _get(item: dict[str, Any], key: str, where: str, default: Any = ...) -> Any:
-        if key not in item:
-            if default is ...:
-                raise KnowledgeFileError(f"{where}: missing {key!r}")
-            return default
-        return item[key]
-
-    # -- sections ------------------------------------------------------------
-    def causes(self, data: dict[str, Any]) -> None:
-        for i, item in enumerate(self._items(data, "causes", "")):
-            where = f"causes[{i}]"
-            reviewed_on = self._get(item, "reviewed_on", where, None)
-            try:
-                reviewed = dt.date.fromisoformat(reviewed_on) if reviewed_on else None
-            except (TypeError, ValueError) as exc:
-                raise self._fail(where, "reviewed_on must be a date like 2026-01-31") from exc
-            cause, write_children = self._upsert(
-                Cause,
-                {"slug": self._get(item, "slug", where)},
-                {
-                    "name": self._get(item, "name", where),
-                    "category": self._get(item, "category", where),
-                    "summary": self._get(item, "summary", where),
-                    "body": self._get(item, "body", where, ""),
-                    "see_doctor": self._get(item, "see_doctor", where, ""),
-                    "order": self._get(item, "order", where, (i + 1) * 10),
-                    "published": self._get(item, "published", where, True),
-                    "reviewed_by": self._get(item, "reviewed_by", where, "") or "",
-                    "reviewed_on": reviewed,
-                },
-                where,
-            )
-            if not write_children:
+    def causes(self, doc: dict[str, Any]) -> None:
+        for i, item in enumerate(doc.get("causes", [])):
+            where = _place(f"causes[{i}]", item, "slug")
+            cause, written = self._upsert(_cause(item, i, where), "slug", CAUSE_FIELDS, where)
+            if not written:
                 continue
-            cause.sources.all().delete()
-            for j, src in enumerate(self._items(item, "sources", f"{where}.")):
-                self._save(
-                    Source(
-                        cause=cause,
-                        title=self._get(src, "title", f"{where}.sources[{j}]"),
-                        url=self._get(src, "url", f"{where}.sources[{j}]"),
-                        order=j,
-                    ),
-                    f"{where}.sources[{j}]",
-                )
-            cause.remedies.all().delete()
-            for j, rem in enumerate(self._items(item, "remedies", f"{where}.")):
-                w = f"{where}.remedies[{j}]"
-                self._save(
-                    Remedy(
-                        cause=cause,
-                        title=self._get(rem, "title", w),
-                        summary=self._get(rem, "summary", w, ""),
-                        body=self._get(rem, "body", w, ""),
-                        kind=self._get(rem, "kind", w),
-                        order=j,
-                    ),
-                    w,
-                )
+            Source.objects.filter(cause=cause).delete()
+            for j, src in enumerate(item.get("sources", [])):
+                source = _source(src, j)
+                source.cause = cause
+                self._save(source, f"{where}.sources[{j}]")
+            Remedy.objects.filter(cause=cause).delete()
+            for j, rem in enumerate(item.get("remedies", [])):
+                remedy = _remedy(rem, j)
+                remedy.cause = cause
+                self._save(remedy, f"{where}.remedies[{j}]")
 
-    def steps(self, data: dict[str, Any]) -> None:
-        causes = dict(Cause.objects.values_list("slug", "pk"))
-        for i, item in enumerate(self._items(data, "steps", "")):
-            where = f"steps[{i}]"
-            step, _ = self._upsert(
-                Step,
-                {"key": self._get(item, "key", where)},
-                {
-                    "title": self._get(item, "title", where),
-                    "intro": self._get(item, "intro", where, ""),
-                    "order": self._get(item, "order", where, i + 1),
-                },
-                where,
-            )
-            for j, qitem in enumerate(self._items(item, "questions", f"{where}.")):
-                self._question(step, qitem, j, f"{where}.questions[{j}]", causes)
+    def steps(self, doc: dict[str, Any]) -> None:
+        cause_ids = dict(Cause.objects.values_list("slug", "pk"))
+        for i, item in enumerate(doc.get("steps", [])):
+            where = _place(f"steps[{i}]", item, "key")
+            step, _ = self._upsert(_step(item, i), "key", STEP_FIELDS, where)
+            for j, qitem in enumerate(item.get("questions", [])):
+                qwhere = _place(f"{where}.questions[{j}]", qitem, "key")
+                question, written = self._upsert(
+                    _question(qitem, j), "key", QUESTION_FIELDS, qwhere, step=step
+                )
+                if written:
+                    self._choices(question, qitem, qwhere, cause_ids)
 
-    def _question(
-        self, step: Step, item: dict[str, Any], j: int, where: str, causes: dict[str, int]
+    def _choices(
+        self, question: Question, item: dict[str, Any], where: str, cause_ids: dict[str, int]
     ) -> None:
-        question, write_children = self._upsert(
-            Question,
-            {"key": self._get(item, "key", where)},
-            {
-                "step": step,
-                "text": self._get(item, "text", where),
-                "help_text": self._get(item, "help_text", where, ""),
-                "kind": self._get(item, "kind", where, "single"),
-                "required": self._get(item, "required", where, False),
-                "active": self._get(item, "active", where, True),
-                "order": self._get(item, "order", where, j + 1),
-            },
-            where,
-        )
-        if not write_children:
-            return
         keep: list[int] = []
-        for k, citem in enumerate(self._items(item, "choices", f"{where}.")):
-            w = f"{where}.choices[{k}]"
-            choice = Choice.objects.filter(
-                question=question, value=self._get(citem, "value", w)
-            ).first()
-            choice = choice or Choice(question=question, value=citem["value"])
-            choice.label = self._get(citem, "label", w)
-            choice.because = self._get(citem, "because", w, "")
-            choice.triage = self._get(citem, "triage", w, "") or ""
-            choice.triage_message = self._get(citem, "triage_message", w, "") or ""
-            choice.order = k
-            self._save(choice, w)
+        for k, citem in enumerate(item.get("choices", [])):
+            cwhere = _place(f"{where}.choices[{k}]", citem, "value")
+            new = _choice(citem, k)
+            choice = Choice.objects.filter(question=question, value=new.value).first() or new
+            for name in CHOICE_FIELDS:
+                setattr(choice, name, getattr(new, name))
+            choice.question = question
+            self._save(choice, cwhere)
             keep.append(choice.pk)
-            choice.evidence.all().delete()
-            for m, eitem in enumerate(self._items(citem, "evidence", f"{w}.")):
-                ew = f"{w}.evidence[{m}]"
-                slug = self._get(eitem, "cause", ew)
-                if slug not in causes:
-                    raise KnowledgeFileError(f"{ew}: unknown cause {slug!r}")
-                try:
-                    weight = Decimal(str(self._get(eitem, "weight", ew)))
-                except InvalidOperation as exc:
-                    raise KnowledgeFileError(f"{ew}: weight must be a number") from exc
-                self._save(Evidence(choice=choice, cause_id=causes[slug], weight=weight), ew)
-        question.choices.exclude(pk__in=keep).delete()
+            Evidence.objects.filter(choice=choice).delete()
+            for m, eitem in enumerate(citem.get("evidence", [])):
+                ewhere = f"{cwhere}.evidence[{m}]"
+                evidence = Evidence(
+                    choice=choice,
+                    cause_id=cause_ids[eitem["cause"]],
+                    weight=_weight(eitem["weight"], ewhere),
+                )
+                self._save(evidence, ewhere)
+        Choice.objects.filter(question=question).exclude(pk__in=keep).delete()
 
-    def faqs(self, data: dict[str, Any]) -> None:
-        causes = dict(Cause.objects.values_list("slug", "pk"))
-        for i, item in enumerate(self._items(data, "faqs", "")):
-            where = f"faqs[{i}]"
-            faq, write_children = self._upsert(
-                Faq,
-                {"slug": self._get(item, "slug", where)},
-                {
-                    "question": self._get(item, "question", where),
-                    "answer": self._get(item, "answer", where),
-                    "order": self._get(item, "order", where, i + 1),
-                    "published": self._get(item, "published", where, True),
-                },
-                where,
-            )
-            if write_children:
-                slugs = self._get(item, "causes", where, [])
-                unknown = [s for s in slugs if s not in causes]
-                if unknown:
-                    raise KnowledgeFileError(f"{where}.causes: unknown cause {unknown[0]!r}")
-                faq.causes.set([causes[s] for s in slugs])
+    def faqs(self, doc: dict[str, Any]) -> None:
+        cause_ids = dict(Cause.objects.values_list("slug", "pk"))
+        for i, item in enumerate(doc.get("faqs", [])):
+            where = _place(f"faqs[{i}]", item, "slug")
+            faq, written = self._upsert(_faq(item, i), "slug", FAQ_FIELDS, where)
+            if written:
+                faq.causes.set([cause_ids[s] for s in item.get("causes", [])])
 
 
 def wipe_knowledge() -> None:
+    """Delete every knowledge row (remedies, sources and evidence go with their parents)."""
     Faq.objects.all().delete()
     Evidence.objects.all().delete()
     Choice.objects.all().delete()
@@ -329,32 +516,34 @@ def wipe_knowledge() -> None:
     Cause.objects.all().delete()
 
 
-@transaction.atomic
 def import_knowledge(
     documents: Iterable[object], *, update: bool = False, replace: bool = False
 ) -> dict[str, int]:
-    """Load knowledge documents in one transaction: all or nothing."""
-    docs = list(documents)
-    for n, doc in enumerate(docs):
-        if not isinstance(doc, dict):
-            raise KnowledgeFileError(f"document {n + 1}: expected a JSON object")
-        if doc.get("format", FORMAT) != FORMAT:
-            raise KnowledgeFileError(f"document {n + 1}: unsupported format {doc.get('format')!r}")
-        extra = set(doc) - {"format", "causes", "steps", "faqs"}
-        if extra:
-            raise KnowledgeFileError(f"document {n + 1}: unexpected key {sorted(extra)[0]!r}")
-    if replace:
-        wipe_knowledge()
-    importer = _Importer(update=update or replace)
-    # Causes first: evidence and FAQ entries refer to them.
-    for section in ("causes", "steps", "faqs"):
-        for doc in docs:
-            if section in doc:  # type: ignore[operator]
-                getattr(importer, section)(doc)
-    return {"created": importer.created, "updated": importer.updated, "skipped": importer.skipped}
+    """Load knowledge documents in one transaction: all or nothing.
+
+    Default: add what is missing, keep existing rows as editors left them.
+    `update`: overwrite rows that match. `replace`: empty the knowledge base first.
+    """
+    docs = check_structure(list(documents))
+    validate_rows(docs, replace=replace)
+    writer = _Writer(update=update or replace)
+    try:
+        with transaction.atomic():
+            if replace:
+                wipe_knowledge()
+            # Causes first: evidence and FAQ entries refer to them.
+            for section in SECTIONS:
+                for doc in docs:
+                    if section in doc:
+                        getattr(writer, section)(doc)
+    except (ProtectedError, RestrictedError) as exc:
+        raise KnowledgeFileError(
+            f"the knowledge base cannot be replaced while other records use it: {exc.args[0]}"
+        ) from exc
+    except IntegrityError as exc:
+        raise KnowledgeFileError(f"the file conflicts with the database: {exc}") from exc
+    return {"created": writer.created, "updated": writer.updated, "skipped": writer.skipped}
 
 
 def seed_documents() -> list[object]:
-    import json
-
     return [json.loads((SEED_DIR / name).read_text(encoding="utf-8")) for name in SEED_FILES]

@@ -7,8 +7,18 @@ from collections import defaultdict
 
 from django.core.cache import cache
 
-from .diagnosis import CauseInfo, ChoiceInfo, Knowledge, QuestionInfo, RemedyInfo, StepInfo
+from .diagnosis import (
+    SAFETY_STEP,
+    CauseInfo,
+    ChoiceInfo,
+    Knowledge,
+    QuestionInfo,
+    RemedyInfo,
+    StepInfo,
+)
 from .models import Cause, Choice, Evidence, KnowledgeRevision, Question, Remedy, Step
+
+CACHE_TIMEOUT = 60 * 60 * 24
 
 _local_lock = threading.Lock()
 _local: dict[str, Knowledge] = {}
@@ -16,17 +26,21 @@ _local: dict[str, Knowledge] = {}
 
 def load_knowledge(version: int = 0) -> Knowledge:
     """Read the published knowledge base in five queries (steps come with the questions)."""
+    # 1. published causes
     causes = {
-        c.slug: c for c in Cause.objects.published().only("pk", "slug", "name", "summary", "order")
+        c.pk: c for c in Cause.objects.published().only("pk", "slug", "name", "summary", "order")
     }
+    # 2. their remedies
     remedies: dict[int, list[RemedyInfo]] = defaultdict(list)
     for r in Remedy.objects.filter(cause__published=True).order_by("cause_id", "order", "pk"):
         remedies[r.cause_id].append(RemedyInfo(r.title, r.summary, r.kind))
+    # 3. evidence pointing to them
     evidence: dict[int, list[tuple[str, float]]] = defaultdict(list)
     for choice_id, slug, weight in Evidence.objects.filter(cause__published=True).values_list(
         "choice_id", "cause__slug", "weight"
     ):
         evidence[choice_id].append((slug, float(weight)))
+    # 4. every choice
     choices: dict[int, dict[str, ChoiceInfo]] = defaultdict(dict)
     for ch in Choice.objects.order_by("question_id", "order", "pk"):
         choices[ch.question_id][ch.value] = ChoiceInfo(
@@ -37,9 +51,12 @@ def load_knowledge(version: int = 0) -> Knowledge:
             ch.triage_message,
             tuple(sorted(evidence.get(ch.pk, []))),
         )
+    # 5. every question with its step, in wizard order
     questions: dict[str, QuestionInfo] = {}
     steps: dict[int, tuple[Step, list[str]]] = {}
-    for q in Question.objects.select_related("step").order_by("step__order", "order", "pk"):
+    for q in Question.objects.select_related("step").order_by(
+        "step__order", "step_id", "order", "pk"
+    ):
         questions[q.key] = QuestionInfo(
             q.key,
             q.text,
@@ -52,21 +69,30 @@ def load_knowledge(version: int = 0) -> Knowledge:
         )
         if q.active and choices.get(q.pk):
             steps.setdefault(q.step_id, (q.step, []))[1].append(q.key)
+    step_infos = [
+        StepInfo(step.key, step.title, step.intro, tuple(keys)) for step, keys in steps.values()
+    ]
+    # The warning signs come first whatever order an editor gives the steps: nobody
+    # should answer questions about shoes before being told to call for help.
+    step_infos.sort(key=lambda s: s.key != SAFETY_STEP)
     return Knowledge(
-        steps=tuple(
-            StepInfo(step.key, step.title, step.intro, tuple(keys)) for step, keys in steps.values()
-        ),
+        steps=tuple(step_infos),
         questions=questions,
         causes={
-            slug: CauseInfo(slug, c.name, c.summary, c.order, tuple(remedies.get(c.pk, [])))
-            for slug, c in causes.items()
+            c.slug: CauseInfo(c.slug, c.name, c.summary, c.order, tuple(remedies.get(pk, [])))
+            for pk, c in causes.items()
         },
         version=version,
     )
 
 
 def get_knowledge() -> Knowledge:
-    """The current snapshot: one query to check the revision, more only after an edit."""
+    """The current snapshot: one query to check the revision, five more after an edit.
+
+    Each process keeps the snapshot for the current revision in memory; the shared
+    cache spares other processes the reload. An editor's save bumps the revision, so
+    the next request anywhere reloads.
+    """
     number, token = KnowledgeRevision.current()
     knowledge = _local.get(token)
     if knowledge is not None:
@@ -75,7 +101,7 @@ def get_knowledge() -> Knowledge:
     knowledge = cache.get(cache_key)
     if knowledge is None:
         knowledge = load_knowledge(number)
-        cache.set(cache_key, knowledge, timeout=60 * 60 * 24)
+        cache.set(cache_key, knowledge, timeout=CACHE_TIMEOUT)
     with _local_lock:
         _local.clear()
         _local[token] = knowledge

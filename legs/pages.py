@@ -1,7 +1,12 @@
-"""Public knowledge-base pages: causes, FAQ and warning signs."""
+"""Public knowledge-base pages: causes, FAQ and warning signs.
+
+Unpublished causes and FAQ entries are hidden from the public (a 404 for a cause page)
+and shown to staff with a preview notice, so editors can check a page before publishing.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
@@ -11,10 +16,27 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
-from .models import Category, Cause, Choice, Faq, Remedy, RemedyKind, TriageLevel
+from .models import Category, Cause, Choice, Faq, Question, Remedy, RemedyKind, TriageLevel
+
+# What to do for each warning level, shown above that level's signs.
+LEVEL_ADVICE = {
+    TriageLevel.EMERGENCY: (
+        "Stop running. Call your emergency number (999, 112 or 911) or go to the nearest "
+        "emergency department now. Do not drive yourself."
+    ),
+    TriageLevel.URGENT: (
+        "Stop running and get medical help today: a same-day doctor's appointment, an urgent "
+        "care centre or a nurse line (111 in the UK). If it gets worse, call your emergency "
+        "number."
+    ),
+    TriageLevel.SOON: (
+        "Book an appointment with your doctor in the coming days. Until then keep runs easy, "
+        "and stop if it gets worse."
+    ),
+}
 
 
-def _can_preview(request: HttpRequest) -> bool:
+def can_preview(request: HttpRequest) -> bool:
     return bool(request.user.is_authenticated and request.user.is_staff)
 
 
@@ -24,16 +46,18 @@ class CauseListView(ListView[Cause]):
     http_method_names = ["get", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Cause]:
-        return Cause.objects.published().order_by("category", "order", "name")
+        return Cause.objects.published().only("slug", "name", "category", "summary", "order")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         labels = dict(Category.choices)
-        order = {value: n for n, value in enumerate(Category.values)}
-        causes = sorted(context["causes"], key=lambda c: (order.get(c.category, 99), c.order))
+        rank = {value: n for n, value in enumerate(Category.values)}
+        causes = sorted(
+            context["causes"], key=lambda c: (rank.get(c.category, 99), c.order, c.name)
+        )
         context["groups"] = [
-            (labels.get(cat, cat), list(items))
-            for cat, items in groupby(causes, lambda c: c.category)
+            (category, labels.get(category, category), list(items))
+            for category, items in groupby(causes, lambda c: c.category)
         ]
         return context
 
@@ -44,19 +68,19 @@ class CauseDetailView(DetailView[Cause]):
     http_method_names = ["get", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Cause]:
-        queryset = Cause.objects.all() if _can_preview(self.request) else Cause.objects.published()
+        queryset = Cause.objects.all() if can_preview(self.request) else Cause.objects.published()
         return queryset.prefetch_related(
-            "sources", Prefetch("faqs", Faq.objects.published().order_by("order"))
+            "sources",
+            Prefetch("remedies", Remedy.objects.order_by("order", "pk")),
+            Prefetch("faqs", Faq.objects.published().order_by("order", "pk")),
         )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        kind_order = {value: n for n, value in enumerate(RemedyKind.values)}
-        remedies = sorted(
-            Remedy.objects.filter(cause=self.object),
-            key=lambda r: (kind_order.get(r.kind, 99), r.order, r.pk),
-        )
+        rank = {value: n for n, value in enumerate(RemedyKind.values)}
         labels = dict(RemedyKind.choices)
+        # sorted() is stable: within a kind the editor's order is kept.
+        remedies = sorted(self.object.remedies.all(), key=lambda r: rank.get(r.kind, 99))
         context["remedy_groups"] = [
             (labels.get(kind, kind), list(items))
             for kind, items in groupby(remedies, lambda r: r.kind)
@@ -67,23 +91,49 @@ class CauseDetailView(DetailView[Cause]):
 @require_safe
 def faq(request: HttpRequest) -> HttpResponse:
     entries = (
-        Faq.objects.all() if _can_preview(request) else Faq.objects.published()
-    ).prefetch_related(Prefetch("causes", Cause.objects.published().order_by("order")))
+        (Faq.objects.all() if can_preview(request) else Faq.objects.published())
+        .order_by("order", "pk")
+        .prefetch_related(Prefetch("causes", Cause.objects.published().order_by("order", "name")))
+    )
     return render(request, "legs/faq.html", {"entries": entries})
 
 
-@require_safe
-def warning_signs(request: HttpRequest) -> HttpResponse:
+@dataclass
+class QuestionSigns:
+    question: Question
+    choices: list[Choice] = field(default_factory=list)
+
+
+@dataclass
+class LevelSigns:
+    level: str
+    label: str
+    advice: str
+    questions: list[QuestionSigns] = field(default_factory=list)
+
+
+def warning_sign_levels() -> list[LevelSigns]:
+    """Every answer that triggers a warning, most serious level first, by question."""
     choices = (
         Choice.objects.exclude(triage="")
         .filter(question__active=True)
         .select_related("question")
-        .order_by("question__step__order", "question__order", "order")
+        .order_by("question__step__order", "question__order", "question__pk", "order", "pk")
     )
-    rank = {TriageLevel.EMERGENCY: 0, TriageLevel.URGENT: 1, TriageLevel.SOON: 2}
     labels = dict(TriageLevel.choices)
-    ordered = sorted(choices, key=lambda c: rank.get(TriageLevel(c.triage), 9))
-    groups = [
-        (level, labels[level], list(items)) for level, items in groupby(ordered, lambda c: c.triage)
-    ]
-    return render(request, "legs/warning_signs.html", {"groups": groups})
+    levels: dict[str, LevelSigns] = {
+        level: LevelSigns(level, labels[level], advice) for level, advice in LEVEL_ADVICE.items()
+    }
+    for choice in choices:
+        level = levels.get(choice.triage)
+        if level is None:
+            continue
+        if not level.questions or level.questions[-1].question.pk != choice.question_id:
+            level.questions.append(QuestionSigns(choice.question))
+        level.questions[-1].choices.append(choice)
+    return [level for level in levels.values() if level.questions]
+
+
+@require_safe
+def warning_signs(request: HttpRequest) -> HttpResponse:
+    return render(request, "legs/warning_signs.html", {"levels": warning_sign_levels()})

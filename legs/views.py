@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from .history import result_save_context
 from .presentation import result_context
 from .wizard import RESULT_SESSION_KEY
 
@@ -58,12 +61,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 
+@never_cache
 @require_safe
 def result(request: HttpRequest) -> HttpResponse:
-    stored = request.session.get(RESULT_SESSION_KEY)
-    if not stored:
+    stored: Any = request.session.get(RESULT_SESSION_KEY)
+    try:
+        context = result_context(stored["result"])
+    except (KeyError, TypeError, ValueError):
         messages.info(
             request, "There is no assessment result yet. Answer the questions to get one."
         )
         return redirect("legs:wizard")
-    return render(request, "legs/result.html", result_context(stored["result"]))
+    context.update(result_save_context(request, stored))
+    return render(request, "legs/result.html", context)

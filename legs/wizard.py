@@ -3,41 +3,59 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from formtools.wizard.views import NamedUrlSessionWizardView
 
-from .diagnosis import MULTI, NONE_VALUE, Answers, Knowledge, Result, StepInfo, assess
+from .diagnosis import (
+    MULTI,
+    NONE_VALUE,
+    SAFETY_STEP,
+    Answers,
+    Knowledge,
+    QuestionInfo,
+    Result,
+    StepInfo,
+    assess,
+)
 from .knowledge import get_knowledge
 
+# The history app saves this after login; keep the key and the stored shape stable.
 RESULT_SESSION_KEY = "legs_assessment_result"
 SKIP_LABEL = "Skip this question"
+RESTART_MESSAGE = (
+    "We could not find your earlier answers (they are cleared after a while, and when you "
+    "finish), so the assessment starts again from the first step."
+)
 
 
 class StepForm(forms.Form):
     """One wizard step; its fields are the step's questions."""
 
-    step: StepInfo
+    step: ClassVar[StepInfo]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         for name, field in self.fields.items():
             value = cleaned.get(name)
-            if isinstance(field, forms.MultipleChoiceField) and value and NONE_VALUE in value:
-                if len(value) > 1:
-                    self.add_error(
-                        name,
-                        "“None of these” cannot be ticked together with another answer. "
-                        "Untick one of them.",
-                    )
+            is_multi = isinstance(field, forms.MultipleChoiceField)
+            if is_multi and value and NONE_VALUE in value and len(value) > 1:
+                self.add_error(
+                    name,
+                    "“None of these” cannot be ticked together with another answer. "
+                    "Untick one of them.",
+                )
         return cleaned
 
     def answers(self) -> Answers:
+        """The step's answers in the engine's form; skipped questions are left out."""
         result: Answers = {}
         for name, value in self.cleaned_data.items():
             if value:
@@ -45,47 +63,61 @@ class StepForm(forms.Form):
         return result
 
 
+def question_field(question: QuestionInfo) -> forms.Field:
+    choices: list[tuple[str, str]] = [(c.value, c.label) for c in question.choices.values()]
+    if question.kind == MULTI:
+        required = "Please answer this question (tick “None of these” if nothing applies)."
+    else:
+        required = "Please answer this question."
+    error_messages = {
+        "required": required,
+        "invalid_choice": "Pick one of the answers shown.",
+        "invalid_list": "Pick from the answers shown.",
+    }
+    if question.kind == MULTI:
+        return forms.MultipleChoiceField(
+            choices=choices,
+            widget=forms.CheckboxSelectMultiple,
+            label=question.text,
+            help_text=question.help_text,
+            required=question.required,
+            error_messages=error_messages,
+        )
+    if not question.required:
+        # A way back to "no answer" after a radio button has been picked.
+        choices.append(("", SKIP_LABEL))
+    return forms.ChoiceField(
+        choices=choices,
+        widget=forms.RadioSelect,
+        label=question.text,
+        help_text=question.help_text,
+        required=question.required,
+        error_messages=error_messages,
+    )
+
+
 def build_step_form(knowledge: Knowledge, step: StepInfo) -> type[StepForm]:
-    fields: dict[str, Any] = {}
-    for key in step.questions:
-        question = knowledge.questions[key]
-        choices = [(c.value, c.label) for c in question.choices.values()]
-        common = {
-            "label": question.text,
-            "help_text": question.help_text,
-            "required": question.required,
-            "error_messages": {
-                "required": "Please answer this question"
-                + (
-                    " (pick “none of these” if nothing applies)." if question.kind == MULTI else "."
-                ),
-                "invalid_choice": "Pick one of the answers shown.",
-                "invalid_list": "Pick from the answers shown.",
-            },
-        }
-        if question.kind == MULTI:
-            fields[key] = forms.MultipleChoiceField(
-                choices=choices, widget=forms.CheckboxSelectMultiple, **common
-            )
-        else:
-            if not question.required:
-                choices.append(("", SKIP_LABEL))
-            fields[key] = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
-    form_class = type(f"{step.key.title().replace('_', '')}StepForm", (StepForm,), fields)
-    form_class.step = step
-    return form_class
+    attrs: dict[str, Any] = {
+        key: question_field(knowledge.questions[key]) for key in step.questions
+    }
+    attrs["step"] = step
+    name = f"{step.key.title().replace('_', '').replace('-', '')}StepForm"
+    return cast("type[StepForm]", type(name, (StepForm,), attrs))
 
 
-_form_cache: dict[int, OrderedDict[str, type[StepForm]]] = {}
+# Form classes for the current snapshot only. The snapshot itself is kept alongside, so
+# its id cannot be reused by a newer snapshot while the entry exists.
+_form_cache: dict[int, tuple[Knowledge, OrderedDict[str, type[StepForm]]]] = {}
 
 
 def step_forms(knowledge: Knowledge) -> OrderedDict[str, type[StepForm]]:
     cached = _form_cache.get(id(knowledge))
-    if cached is None:
-        cached = OrderedDict((s.key, build_step_form(knowledge, s)) for s in knowledge.steps)
+    if cached is None or cached[0] is not knowledge:
+        forms_ = OrderedDict((s.key, build_step_form(knowledge, s)) for s in knowledge.steps)
+        cached = (knowledge, forms_)
         _form_cache.clear()
         _form_cache[id(knowledge)] = cached
-    return cached
+    return cached[1]
 
 
 def store_result(request: HttpRequest, answers: Answers, result: Result, version: int) -> None:
@@ -97,8 +129,10 @@ def store_result(request: HttpRequest, answers: Answers, result: Result, version
     }
 
 
-class AssessmentWizard(NamedUrlSessionWizardView):  # type: ignore[misc]
+@method_decorator(never_cache, name="dispatch")
+class AssessmentWizard(NamedUrlSessionWizardView):
     template_name = "legs/wizard_step.html"
+    knowledge: Knowledge
 
     @classmethod
     def get_initkwargs(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -107,37 +141,69 @@ class AssessmentWizard(NamedUrlSessionWizardView):  # type: ignore[misc]
         kwargs.setdefault("form_list", [("start", forms.Form)])
         kwargs.setdefault("url_name", "legs:wizard_step")
         kwargs.setdefault("done_step_name", "finish")
-        return super().get_initkwargs(*args, **kwargs)  # type: ignore[no-any-return]
+        return cast("dict[str, Any]", super().get_initkwargs(*args, **kwargs))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.knowledge = get_knowledge()
         self.form_list = step_forms(self.knowledge)
-        if not self.form_list:
+        # Without its warning-signs step the questionnaire could reassure someone who needs
+        # a doctor, so it is better not offered at all.
+        if not self.form_list or next(iter(self.form_list)) != SAFETY_STEP:
             return render(request, "legs/wizard_unavailable.html", status=503)
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
+        return cast("HttpResponse", super().dispatch(request, *args, **kwargs))
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        step = kwargs.get("step")
-        if step == self.done_step_name and not self.storage.data.get("step_data"):
-            return self._expired()
-        return super().get(request, *args, **kwargs)  # type: ignore[no-any-return]
+        step: str | None = kwargs.get("step")
+        if step == self.done_step_name and not self._has_answers():
+            return self._restart()
+        if step is not None and step in self.form_list:
+            # Steps are answered in order: a bookmarked or stale later step sends the runner
+            # back to the first one not answered yet (the warning signs, at the start).
+            missing = self._first_unanswered_before(step)
+            if missing is not None:
+                if not self._has_answers():
+                    return self._restart()
+                self.storage.current_step = missing
+                return redirect(self.get_step_url(missing))
+        return cast("HttpResponse", super().get(request, *args, **kwargs))
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")
-        if posted_step not in self.form_list and "wizard_goto_step" not in self.request.POST:
-            return self._expired()
-        if posted_step != self.steps.first and not self.storage.data.get("step_data"):
-            return self._expired()
-        return super().post(*args, **kwargs)  # type: ignore[no-any-return]
+        goto = self.request.POST.get("wizard_goto_step")
+        if not posted_step:
+            # No management form: formtools answers SuspiciousOperation, a 400 page.
+            return cast("HttpResponse", super().post(*args, **kwargs))
+        if posted_step not in self.form_list:
+            # A page from before an editor changed the steps, or a forged one.
+            return self._restart()
+        if posted_step != self.steps.first and not self._has_answers():
+            return self._restart()
+        if goto in self.form_list:
+            # Back: keep what was ticked on this page too, when it is valid.
+            form = self.get_form(step=posted_step, data=self.request.POST)
+            if form.is_valid():
+                self.storage.set_step_data(posted_step, self.process_step(form))
+            return cast("HttpResponse", self.render_goto_step(goto))
+        return cast("HttpResponse", super().post(*args, **kwargs))
 
-    def _expired(self) -> HttpResponse:
-        self.storage.reset()
-        messages.info(
-            self.request,
-            "Your assessment session had expired or was started elsewhere, so we started again "
-            "from the first step. Sorry for the trouble.",
-        )
-        return redirect("legs:wizard")
+    def render_next_step(self, form: StepForm, **kwargs: Any) -> HttpResponse:
+        answers = self.answers_so_far()
+        result = assess(answers, self.knowledge)
+        if result.stops:
+            # A warning sign that needs help now ends the questionnaire at once.
+            return self._finish(answers, result)
+        return cast("HttpResponse", super().render_next_step(form, **kwargs))
+
+    def done(self, form_list: list[StepForm], **kwargs: Any) -> HttpResponse:
+        answers: Answers = {}
+        for form in form_list:
+            answers.update(form.answers())
+        return self._finish(answers, assess(answers, self.knowledge))
+
+    def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
+        context = cast("dict[str, Any]", super().get_context_data(form=form, **kwargs))
+        context["step"] = form.step
+        return context
 
     def answers_so_far(self) -> Answers:
         answers: Answers = {}
@@ -150,29 +216,23 @@ class AssessmentWizard(NamedUrlSessionWizardView):  # type: ignore[misc]
                 answers.update(form.answers())
         return answers
 
-    def render_next_step(self, form: StepForm, **kwargs: Any) -> HttpResponse:
-        result = assess(self.answers_so_far(), self.knowledge)
-        if result.stops:
-            # A warning sign that needs help now ends the questionnaire at once.
-            return self._finish(self.answers_so_far(), result)
-        return super().render_next_step(form, **kwargs)  # type: ignore[no-any-return]
+    def _has_answers(self) -> bool:
+        return bool(self.storage.data.get(self.storage.step_data_key))
 
-    def done(self, form_list: list[StepForm], **kwargs: Any) -> HttpResponse:
-        answers: Answers = {}
-        for form in form_list:
-            answers.update(form.answers())
-        return self._finish(answers, assess(answers, self.knowledge))
+    def _first_unanswered_before(self, step: str) -> str | None:
+        for key in self.form_list:
+            if key == step:
+                return None
+            if self.storage.get_step_data(key) is None:
+                return key
+        return None
+
+    def _restart(self) -> HttpResponse:
+        self.storage.reset()
+        messages.info(self.request, RESTART_MESSAGE)
+        return redirect("legs:wizard")
 
     def _finish(self, answers: Answers, result: Result) -> HttpResponse:
         store_result(self.request, answers, result, self.knowledge.version)
         self.storage.reset()
         return redirect("legs:result")
-
-    def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(form=form, **kwargs)
-        step = self.knowledge.steps[self.steps.index]
-        context.update(
-            step=step,
-            percent=round(100 * self.steps.step1 / max(self.steps.count, 1)),
-        )
-        return context

@@ -17,6 +17,9 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# Tools that import the settings (mypy's Django plugin, manage.py) need a key.
+export SECRET_KEY="test-only-secret-key-not-for-production-0123456789abcdefghijklmnop"
+
 step "ruff (lint and format)"
 ruff check .
 ruff format --check .
@@ -27,7 +30,6 @@ mypy .
 step "hadolint"
 hadolint Dockerfile
 
-export SECRET_KEY="test-only-secret-key-not-for-production-0123456789abcdefghijklmnop"
 step "Django checks"
 DEBUG=true $py manage.py check
 DEBUG=true $py manage.py makemigrations --check --dry-run

@@ -16,4 +16,12 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
   });
+  // A link to one FAQ answer (faq/#slug) opens that answer.
+  const openTarget = () => {
+    const id = decodeURIComponent(window.location.hash.slice(1));
+    const target = id && document.getElementById(id);
+    if (target instanceof HTMLDetailsElement) target.open = true;
+  };
+  openTarget();
+  window.addEventListener("hashchange", openTarget);
 });

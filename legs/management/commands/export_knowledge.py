@@ -10,7 +10,10 @@ from legs.exchange import export_knowledge
 
 
 class Command(BaseCommand):
-    help = "Write the whole knowledge base as JSON (to a file, or to standard output)."
+    help = (
+        "Write the whole knowledge base (published or not) as JSON, to a file or to standard "
+        "output. import_knowledge reads it back."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?", default="-", help="Output file, or - for stdout.")
@@ -23,5 +26,5 @@ class Command(BaseCommand):
         try:
             Path(options["file"]).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise CommandError(f"Cannot write {options['file']}: {exc.strerror}") from exc
+            raise CommandError(f"Cannot write {options['file']}: {exc.strerror or exc}") from exc
         self.stderr.write(f"Knowledge base written to {options['file']}.")

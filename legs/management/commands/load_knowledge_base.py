@@ -9,24 +9,25 @@ from legs.exchange import KnowledgeFileError, import_knowledge, seed_documents
 
 class Command(BaseCommand):
     help = (
-        "Load the seed knowledge base (causes, remedies, questions, FAQ). Safe to re-run: rows "
-        "that exist are left as editors changed them unless --reset is given."
+        "Load the seed knowledge base (causes, remedies, questions, FAQ). Safe to re-run: only "
+        "missing rows are added, and rows that exist stay as editors changed them unless "
+        "--reset is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="Overwrite existing rows with the seed content (editors' changes are lost).",
+            help="Overwrite the seed rows with the seed content (editors' changes to them are "
+            "lost; causes and questions editors added are kept).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             counts = import_knowledge(seed_documents(), update=options["reset"])
         except KnowledgeFileError as exc:
-            raise CommandError(f"Seed content is invalid: {exc}") from exc
+            raise CommandError(f"Seed content is invalid, nothing was loaded. {exc}") from exc
         self.stdout.write(
-            "Knowledge base: {created} created, {updated} updated, {skipped} kept as they were.".format(
-                **counts
-            )
+            f"Knowledge base: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['skipped']} kept as they were."
         )

@@ -1,0 +1,472 @@
+"""What a runner's own history shows: heaviness over time, causes, fixes that helped,
+personal patterns and runs much longer than usual.
+
+The rules are plain functions over plain data, so they are easy to test; `build_insights`
+runs the three queries that feed them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Q
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from accounts.models import User
+
+from .models import (
+    LOAD_SPIKE_WINDOW_DAYS,
+    Episode,
+    EpisodeCause,
+    EpisodeRemedy,
+    Outcome,
+    km_to,
+    load_spike_percent,
+)
+
+# A pattern is only shown when at least this many episodes had the factor, and this many
+# did not: fewer is chance, not a pattern.
+MIN_GROUP = 3
+# ... and when episodes with the factor were this much heavier on average (1–10 scale).
+MIN_DIFFERENCE = 1.0
+# The "heaviest" episodes are the top third by heaviness (ties included).
+HEAVIEST_SHARE = 1 / 3
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeFacts:
+    pk: int
+    run_date: date
+    heaviness: int | None
+    distance_km: Decimal | None
+    answers: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSpike:
+    pk: int
+    run_date: date
+    distance_km: Decimal
+    previous_longest_km: Decimal
+    percent: int
+
+
+FactorTest = Callable[[Mapping[str, Any], bool], bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    key: str
+    label: str
+    sentence: str
+    test: FactorTest
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    factor: Factor
+    with_count: int
+    without_count: int
+    mean_with: float
+    mean_without: float
+    heaviest_count: int
+    heaviest_with: int
+    heaviest_from: int
+
+    @property
+    def observation(self) -> str:
+        level = "10" if self.heaviest_from >= 10 else f"{self.heaviest_from} or more"
+        return (
+            f"{self.heaviest_with} of your {self.heaviest_count} heaviest episodes "
+            f"(heaviness {level}) {self.factor.sentence}."
+        )
+
+    @property
+    def detail(self) -> str:
+        return (
+            f"Heaviness averaged {self.mean_with:.1f} out of 10 in the {self.with_count} "
+            f"episodes that {self.factor.label}, and {self.mean_without:.1f} in the "
+            f"{self.without_count} that did not."
+        )
+
+
+def answered(question: str, *values: str) -> FactorTest:
+    """True when the answer to `question` is one of `values`, None when it was skipped."""
+
+    def test(answers: Mapping[str, Any], spiked: bool) -> bool | None:
+        if question not in answers:
+            return None
+        given = answers[question]
+        given_values = given if isinstance(given, list) else [given]
+        return any(v in values for v in given_values)
+
+    return test
+
+
+def load_jump(answers: Mapping[str, Any], spiked: bool) -> bool | None:
+    """A run much longer than usual, by the runner's answers or by the distances logged."""
+    by_run = answered("long_run_spike", "yes")(answers, spiked)
+    by_week = answered("weekly_change", "up_over_30")(answers, spiked)
+    if spiked or by_run or by_week:
+        return True
+    if by_run is None and by_week is None:
+        return None
+    return False
+
+
+FACTORS: tuple[Factor, ...] = (
+    Factor(
+        "short_sleep",
+        "followed nights under 6 hours of sleep",
+        "followed nights under 6 hours of sleep",
+        answered("sleep_hours", "under_6"),
+    ),
+    Factor(
+        "high_stress",
+        "came at times of high stress",
+        "came at times of high stress",
+        answered("stress", "high"),
+    ),
+    Factor(
+        "no_rest_days",
+        "came after a week without a rest day",
+        "came after a week without a rest day",
+        answered("rest_days_7d", "0"),
+    ),
+    Factor(
+        "load_spike",
+        "came after a jump in distance",
+        "came after a jump in distance (a run or a week much longer than usual)",
+        load_jump,
+    ),
+    Factor(
+        "no_warmup",
+        "started without a warm-up",
+        "started without a warm-up",
+        answered("warmup", "none"),
+    ),
+    Factor(
+        "hot_conditions",
+        "were in hot or humid weather",
+        "were in hot or humid weather",
+        answered("conditions", "hot_or_humid"),
+    ),
+    Factor(
+        "no_fuel",
+        "were long runs without fuel",
+        "were long runs without fuel on the way",
+        answered("long_run_fuel", "no_fuel"),
+    ),
+    Factor(
+        "fasted",
+        "were run on an empty stomach",
+        "were run on an empty stomach",
+        answered("pre_run_food", "fasted"),
+    ),
+    Factor(
+        "heavy_strength",
+        "came within two days of a heavy leg workout",
+        "came within two days of a heavy leg workout",
+        answered("strength", "heavy_legs_last_48h"),
+    ),
+    Factor(
+        "no_easy_runs",
+        "came in weeks without truly easy runs",
+        "came in weeks without truly easy runs",
+        answered("easy_effort", "hard_to_talk", "no_easy_runs"),
+    ),
+)
+
+
+def load_spikes(facts: Sequence[EpisodeFacts]) -> list[LoadSpike]:
+    """Runs more than 10% longer than the longest run logged in the previous 30 days.
+
+    Only runs with a distance count; a run with nothing logged in the 30 days before it
+    is not flagged, since there is nothing to compare it with.
+    """
+    runs = sorted((f for f in facts if f.distance_km is not None), key=lambda f: (f.run_date, f.pk))
+    spikes: list[LoadSpike] = []
+    for index, run in enumerate(runs):
+        assert run.distance_km is not None  # noqa: S101 - filtered above
+        window_start = run.run_date - timedelta(days=LOAD_SPIKE_WINDOW_DAYS)
+        previous: Decimal | None = None
+        for earlier in reversed(runs[:index]):
+            if earlier.run_date < window_start:
+                break
+            if earlier.run_date < run.run_date and earlier.distance_km is not None:
+                previous = max(previous or earlier.distance_km, earlier.distance_km)
+        percent = load_spike_percent(run.distance_km, previous)
+        if percent is not None and previous is not None:
+            spikes.append(LoadSpike(run.pk, run.run_date, run.distance_km, previous, percent))
+    return spikes
+
+
+def find_pattern(
+    factor: Factor, facts: Sequence[EpisodeFacts], spiked: frozenset[int]
+) -> Pattern | None:
+    """The factor's numbers, when there is enough data (see MIN_GROUP); else None."""
+    rows: list[tuple[int, bool]] = []
+    for fact in facts:
+        if fact.heaviness is None:
+            continue
+        flag = factor.test(fact.answers, fact.pk in spiked)
+        if flag is not None:
+            rows.append((fact.heaviness, flag))
+    with_values = [h for h, flag in rows if flag]
+    without_values = [h for h, flag in rows if not flag]
+    if len(with_values) < MIN_GROUP or len(without_values) < MIN_GROUP:
+        return None
+    ranked = sorted((h for h, _ in rows), reverse=True)
+    threshold = ranked[max(math.ceil(len(ranked) * HEAVIEST_SHARE), 1) - 1]
+    heaviest = [(h, flag) for h, flag in rows if h >= threshold]
+    return Pattern(
+        factor=factor,
+        with_count=len(with_values),
+        without_count=len(without_values),
+        mean_with=sum(with_values) / len(with_values),
+        mean_without=sum(without_values) / len(without_values),
+        heaviest_count=len(heaviest),
+        heaviest_with=sum(1 for _, flag in heaviest if flag),
+        heaviest_from=threshold,
+    )
+
+
+def is_notable(pattern: Pattern) -> bool:
+    """Heavier on average with the factor, and over-represented among the heaviest."""
+    share_overall = pattern.with_count / (pattern.with_count + pattern.without_count)
+    share_heaviest = pattern.heaviest_with / pattern.heaviest_count
+    return (
+        pattern.mean_with - pattern.mean_without >= MIN_DIFFERENCE
+        and share_heaviest > share_overall
+    )
+
+
+def personal_patterns(
+    facts: Sequence[EpisodeFacts], spiked: frozenset[int] = frozenset()
+) -> tuple[list[Pattern], list[Factor]]:
+    """Notable patterns, strongest first, and the factors with enough data but no pattern."""
+    notable: list[Pattern] = []
+    unclear: list[Factor] = []
+    for factor in FACTORS:
+        pattern = find_pattern(factor, facts, spiked)
+        if pattern is None:
+            continue
+        if is_notable(pattern):
+            notable.append(pattern)
+        else:
+            unclear.append(factor)
+    notable.sort(key=lambda p: p.mean_with - p.mean_without, reverse=True)
+    return notable, unclear
+
+
+# CHART
+CHART_WIDTH = 640
+CHART_HEIGHT = 260
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 44, 20, 16, 48
+BRAND = "#0b5d4b"
+GRID = "#c9d1cf"
+INK = "#333333"
+
+
+def short_date(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
+    """Heaviness (1–10) over time as inline SVG: no script, presentation attributes only."""
+    points = sorted(points)
+    plot_w = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    first, last = points[0][0], points[-1][0]
+    span = (last - first).days
+
+    def x(day: date) -> float:
+        if span == 0:
+            return MARGIN_LEFT + plot_w / 2
+        return MARGIN_LEFT + plot_w * (day - first).days / span
+
+    def y(value: float) -> float:
+        return MARGIN_TOP + plot_h * (1 - value / 10)
+
+    grid = format_html_join(
+        "",
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
+        '<text x="{}" y="{}" text-anchor="end" font-size="12" fill="{}">{}</text>',
+        (
+            (MARGIN_LEFT, f"{y(v):.1f}", CHART_WIDTH - MARGIN_RIGHT, f"{y(v):.1f}", GRID)
+            + (MARGIN_LEFT - 8, f"{y(v) + 4:.1f}", INK, v)
+            for v in range(0, 11, 2)
+        ),
+    )
+    labels = [(first, "middle")] if span == 0 else [(first, "start"), (last, "end")]
+    axis = format_html_join(
+        "",
+        '<text x="{}" y="{}" text-anchor="{}" font-size="12" fill="{}">{}</text>',
+        (
+            (f"{x(day):.1f}", CHART_HEIGHT - MARGIN_BOTTOM + 20, anchor, INK, short_date(day))
+            for day, anchor in labels
+        ),
+    )
+    line = (
+        format_html(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>',
+            " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in points),
+            BRAND,
+        )
+        if len(points) > 1
+        else ""
+    )
+    radius = 4 if len(points) <= 60 else 2.5
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="{}" fill="{}"><title>{}: {} out of 10</title></circle>',
+        ((f"{x(d):.1f}", f"{y(v):.1f}", radius, BRAND, short_date(d), v) for d, v in points),
+    )
+    values = [v for _, v in points]
+    description = (
+        f"Line chart of {len(points)} episode{'s' if len(points) != 1 else ''} "
+        f"from {short_date(first)} to {short_date(last)}. Heaviness ranged from "
+        f"{min(values)} to {max(values)} out of 10; the latest was {values[-1]}. "
+        "The same numbers are in the table below the chart."
+    )
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" role="img" class="heaviness-chart" '
+        'aria-labelledby="heaviness-chart-title heaviness-chart-desc" '
+        'viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMidYMid meet">'
+        '<title id="heaviness-chart-title">Heaviness over time</title>'
+        '<desc id="heaviness-chart-desc">{}</desc>'
+        "{}"
+        '<text x="{}" y="{}" font-size="12" fill="{}">Heaviness (1–10)</text>'
+        '<text x="{}" y="{}" text-anchor="middle" font-size="12" fill="{}">Date of the run</text>'
+        "{}{}{}</svg>",
+        CHART_WIDTH,
+        CHART_HEIGHT,
+        description,
+        grid,
+        4,
+        10,
+        INK,
+        MARGIN_LEFT + plot_w / 2,
+        CHART_HEIGHT - 6,
+        INK,
+        axis,
+        line,
+        dots,
+    )
+
+
+# QUERIES
+@dataclass(frozen=True, slots=True)
+class CauseCount:
+    slug: str
+    name: str
+    top: int
+    likely: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemedyReport:
+    title: str
+    cause_name: str
+    tried: int
+    followed_up: int
+    better: int
+
+
+@dataclass(slots=True)
+class Insights:
+    episode_count: int
+    points: list[tuple[date, int]]
+    spikes: list[LoadSpike]
+    patterns: list[Pattern]
+    unclear: list[Factor]
+    causes: list[CauseCount]
+    remedies: list[RemedyReport]
+    chart: SafeString | None = None
+    distances_logged: int = 0
+    helpful: list[RemedyReport] = field(default_factory=list)
+    spike_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def episode_facts(user: User) -> list[EpisodeFacts]:
+    rows = (
+        Episode.objects.for_user(user)
+        .order_by("run_date", "created_at", "pk")
+        .values_list("pk", "run_date", "heaviness", "distance_km", "answers")
+    )
+    return [EpisodeFacts(pk, day, heavy, km, answers or {}) for pk, day, heavy, km, answers in rows]
+
+
+def cause_counts(user: User) -> list[CauseCount]:
+    rows = (
+        EpisodeCause.objects.filter(episode__owner=user)
+        .values("slug")
+        .annotate(
+            latest_name=Max("name"),
+            top=Count("pk", filter=Q(rank=1)),
+            likely=Count("pk", filter=Q(band="likely")),
+            total=Count("pk"),
+        )
+        .order_by("-top", "-likely", "-total", "slug")
+    )
+    return [
+        CauseCount(r["slug"], r["latest_name"], r["top"], r["likely"], r["total"]) for r in rows
+    ]
+
+
+def remedy_reports(user: User) -> list[RemedyReport]:
+    """Remedies the runner ticked as tried, with how often a "better" follow-up came after."""
+    rows = (
+        EpisodeRemedy.objects.filter(episode__owner=user, tried=True)
+        .values("title")
+        .annotate(
+            cause=Max("cause_name"),
+            times=Count("pk"),
+            followed_up=Count("pk", filter=Q(episode__follow_up__isnull=False)),
+            better=Count("pk", filter=Q(episode__follow_up__outcome=Outcome.BETTER)),
+        )
+        .order_by("-better", "-times", "title")
+    )
+    return [
+        RemedyReport(r["title"], r["cause"], r["times"], r["followed_up"], r["better"])
+        for r in rows
+    ]
+
+
+def build_insights(user: User, unit: str = "km") -> Insights:
+    """Everything on the insights page, in three queries whatever the size of the history.
+    Distances are shown in `unit`."""
+    facts = episode_facts(user)
+    spikes = load_spikes(facts)
+    patterns, unclear = personal_patterns(facts, frozenset(s.pk for s in spikes))
+    points = [(f.run_date, f.heaviness) for f in facts if f.heaviness is not None]
+    remedies = remedy_reports(user)
+    return Insights(
+        episode_count=len(facts),
+        points=points,
+        spikes=spikes,
+        patterns=patterns,
+        unclear=unclear,
+        causes=cause_counts(user),
+        remedies=remedies,
+        chart=heaviness_chart(points) if points else None,
+        distances_logged=sum(1 for f in facts if f.distance_km is not None),
+        helpful=[r for r in remedies if r.better],
+        spike_rows=[
+            {
+                "pk": s.pk,
+                "run_date": s.run_date,
+                "distance": km_to(s.distance_km, unit),
+                "previous": km_to(s.previous_longest_km, unit),
+                "percent": s.percent,
+            }
+            for s in spikes
+        ],
+    )

@@ -1,0 +1,121 @@
+"""In real Chromium: sign up, log out, log in; the home page on a phone and a desktop; axe."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from accounts.models import User
+from tests.browser import (
+    PageAt,
+    assert_no_console_errors,
+    assert_no_serious_axe_violations,
+    assert_styles_loaded,
+    screenshot,
+)
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "browser.runner@example.com"
+PASSWORD = "juniper-harbour-kettle-48"
+
+
+def field(page: Page, label: str) -> Locator:
+    """A form field by its visible label (required fields add an asterisk to it)."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*\*?$"))
+
+
+def main_nav(page: Page) -> Page:
+    """Open the collapsed menu on narrow screens so its links can be used."""
+    toggler = page.get_by_role("button", name="Show menu")
+    if toggler.is_visible():
+        toggler.click()
+        expect(page.locator("#main-nav")).to_be_visible()
+    return page
+
+
+def test_sign_up_log_out_and_log_in_again(site: str, page_at: PageAt) -> None:
+    page = page_at(1280)
+    page.goto(f"{site}/")
+    assert_styles_loaded(page)
+    page.get_by_role("link", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    assert_no_serious_axe_violations(page)
+
+    # A mistake first: the form comes back with the message by the field.
+    field(page, "Email address").fill(EMAIL)
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Password confirmation").fill(PASSWORD + "x")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#id_password2_error")).to_contain_text("didn’t match")
+    assert_no_serious_axe_violations(page)
+
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Password confirmation").fill(PASSWORD)
+    field(page, "Display name").fill("Robin")
+    page.get_by_label("Miles").check()
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Welcome! Your account is ready.")
+    expect(page.get_by_role("link", name="Robin")).to_be_visible()
+    assert User.objects.get(email=EMAIL).distance_unit == "mi"
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+
+    page.get_by_role("link", name="Log in").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert_no_serious_axe_violations(page)
+    field(page, "Email address").fill(EMAIL.upper())
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_role("link", name="Robin")).to_be_visible()
+    assert_no_console_errors(page)
+
+
+def test_wrong_password_in_the_browser_shows_the_message(site: str, page_at: PageAt) -> None:
+    User.objects.create_user(email=EMAIL, password=PASSWORD)
+    page = page_at(1280)
+    page.goto(f"{site}/accounts/login/")
+    field(page, "Email address").fill(EMAIL)
+    field(page, "Password").fill("not-it")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct email address")
+    assert_no_serious_axe_violations(page)
+    assert_no_console_errors(page)
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_home_page_fits_the_screen_and_passes_axe(site: str, page_at: PageAt, width: int) -> None:
+    page = page_at(width)
+    page.goto(f"{site}/")
+    assert_styles_loaded(page)
+    expect(page.get_by_role("link", name="Start an assessment")).to_be_visible()
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"home-{width}")
+    assert_no_serious_axe_violations(page)
+    assert_no_console_errors(page)
+
+
+def test_phone_menu_opens_and_logs_out(site: str, page_at: PageAt) -> None:
+    """The collapsed menu needs Bootstrap's script, which must run under the strict CSP."""
+    User.objects.create_user(email=EMAIL, password=PASSWORD, display_name="Robin")
+    page = page_at(360)
+    page.goto(f"{site}/accounts/login/")
+    field(page, "Email address").fill(EMAIL)
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Robin")).to_be_hidden()
+
+    main_nav(page)
+    screenshot(page, "home-360-menu-open")
+    page.get_by_role("button", name="Log out").click()
+    main_nav(page)
+    expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    assert_no_console_errors(page)

@@ -1,0 +1,722 @@
+"""The diagnosis engine (plain Python) and the knowledge snapshot it scores with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from legs.diagnosis import (
+    EMERGENCY,
+    LEVEL_RANK,
+    LIKELY,
+    LIKELY_SCORE,
+    MIN_LISTED_SCORE,
+    MULTI,
+    NONE_VALUE,
+    POSSIBLE,
+    SAFETY_STEP,
+    SELF_CARE,
+    SINGLE,
+    SOON,
+    STOP_LEVELS,
+    URGENT,
+    CauseInfo,
+    ChoiceInfo,
+    InvalidAnswers,
+    Knowledge,
+    QuestionInfo,
+    RemedyInfo,
+    Result,
+    StepInfo,
+    assess,
+)
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "legs" / "seed"
+
+
+# -- a small hand-built knowledge base --------------------------------------------------
+
+
+def q(key: str, kind: str, step: str, *choices: ChoiceInfo, active: bool = True) -> QuestionInfo:
+    return QuestionInfo(key, key.title(), kind, step, {c.value: c for c in choices}, active)
+
+
+def c(value: str, *evidence: tuple[str, float], triage: str = "", because: str = "") -> ChoiceInfo:
+    message = f"{triage} advice for {value}" if triage else ""
+    return ChoiceInfo(
+        value, value.title(), because or f"you said {value}", triage, message, evidence
+    )
+
+
+def cause(slug: str, order: int) -> CauseInfo:
+    return CauseInfo(slug, slug.title(), "", order, (RemedyInfo(f"Fix {slug}", "", "now"),))
+
+
+def tiny(causes: tuple[CauseInfo, ...] | None = None) -> Knowledge:
+    questions = [
+        q(
+            "signs",
+            MULTI,
+            "safety",
+            c("chest", triage=EMERGENCY),
+            c("clot", triage=URGENT),
+            c(NONE_VALUE),
+        ),
+        q(
+            "timing",
+            SINGLE,
+            "pattern",
+            c("early", ("warmup", 6.0)),
+            c("late", ("fuel", 3.0), ("load", 2.0)),
+            c("same_point", ("artery", 5.0), triage=SOON),
+        ),
+        q(
+            "warmup",
+            SINGLE,
+            "training",
+            c("none", ("warmup", 5.0), ("form", -1.0)),
+            c("good", ("warmup", -4.0)),
+        ),
+        q(
+            "symptoms",
+            MULTI,
+            "pattern",
+            c("cramps", ("fuel", 2.0), ("hydration", 2.0)),
+            c("tingling", ("nerve", 4.0), triage=SOON),
+            c("twinge", ("hydration", 0.5)),
+            c(NONE_VALUE),
+        ),
+        q("retired", SINGLE, "training", c("yes", ("warmup", 9.0)), active=False),
+        q("ghost", SINGLE, "training", c("yes", ("unpublished-cause", 9.0))),
+    ]
+    causes = causes or tuple(
+        cause(slug, order)
+        for order, slug in enumerate(
+            ("warmup", "fuel", "load", "hydration", "artery", "nerve", "form"), start=1
+        )
+    )
+    return Knowledge(
+        questions={question.key: question for question in questions},
+        causes={x.slug: x for x in causes},
+        steps=(StepInfo("safety", "Safety", "", ("signs",)),),
+    )
+
+
+TINY = tiny()
+
+
+def slugs(result: Result) -> list[str]:
+    return [x.slug for x in result.causes]
+
+
+def test_no_answers_gives_self_care_and_no_causes() -> None:
+    assert assess({}, TINY) == Result(SELF_CARE, (), ())
+
+
+def test_most_serious_level_wins_and_only_help_now_warnings_are_kept() -> None:
+    result = assess({"signs": ["clot", "chest"], "timing": "same_point"}, TINY)
+    assert result.triage == EMERGENCY
+    assert [(w.value, w.level) for w in result.warnings] == [("chest", EMERGENCY), ("clot", URGENT)]
+
+
+def test_urgent_beats_soon() -> None:
+    result = assess({"signs": ["clot"], "symptoms": ["tingling"]}, TINY)
+    assert result.triage == URGENT
+    assert [w.value for w in result.warnings] == ["clot"]
+
+
+@pytest.mark.parametrize("sign", ["chest", "clot"])
+def test_no_causes_are_listed_when_help_is_needed_now(sign: str) -> None:
+    answers = {"signs": [sign], "timing": "early", "warmup": "none", "symptoms": ["cramps"]}
+    result = assess(answers, TINY)
+    assert result.stops
+    assert result.causes == ()
+    assert result.to_dict()["causes"] == []
+
+
+def test_soon_keeps_ranked_causes_and_lists_every_soon_warning() -> None:
+    result = assess({"timing": "same_point", "symptoms": ["tingling", "cramps"]}, TINY)
+    assert result.triage == SOON
+    assert not result.stops
+    assert [w.value for w in result.warnings] == ["same_point", "tingling"]
+    assert slugs(result) == ["artery", "nerve", "fuel", "hydration"]
+
+
+def test_causes_are_ranked_by_total_evidence_with_the_answers_that_point_to_them() -> None:
+    result = assess({"timing": "late", "warmup": "none", "symptoms": ["cramps"]}, TINY)
+    assert [(x.slug, x.score) for x in result.causes] == [
+        ("warmup", 5.0),
+        ("fuel", 5.0),
+        ("load", 2.0),
+        ("hydration", 2.0),
+    ]
+    fuel = result.causes[1]
+    assert [(r.question, r.value, r.text) for r in fuel.because] == [
+        ("timing", "late", "you said late"),
+        ("symptoms", "cramps", "you said cramps"),
+    ]
+    assert fuel.remedies == (RemedyInfo("Fix fuel", "", "now"),)
+
+
+def test_answers_against_a_cause_lower_its_score_and_are_not_given_as_reasons() -> None:
+    result = assess({"timing": "early", "warmup": "good"}, TINY)
+    assert [(x.slug, x.score) for x in result.causes] == [("warmup", 2.0)]
+    assert [r.question for r in result.causes[0].because] == ["timing"]
+
+
+def test_a_cause_with_only_evidence_against_it_is_left_out() -> None:
+    assert slugs(assess({"warmup": "none"}, TINY)) == ["warmup"]  # "form" only had -1
+
+
+def test_equal_scores_follow_the_editors_cause_order() -> None:
+    # warmup (order 1) and fuel (order 2) both score 5.0.
+    result = assess({"timing": "late", "warmup": "none", "symptoms": ["cramps"]}, TINY)
+    assert slugs(result)[:2] == ["warmup", "fuel"]
+    reordered = tiny(
+        causes=(cause("fuel", 1), cause("warmup", 2), cause("load", 3), cause("hydration", 4))
+    )
+    result = assess({"timing": "late", "warmup": "none", "symptoms": ["cramps"]}, reordered)
+    assert slugs(result)[:2] == ["fuel", "warmup"]
+
+
+def test_equal_scores_and_equal_order_fall_back_to_the_slug() -> None:
+    same_order = tiny(causes=(cause("warmup", 5), cause("fuel", 5), cause("load", 5)))
+    result = assess({"timing": "late", "warmup": "none", "symptoms": ["cramps"]}, same_order)
+    assert slugs(result) == ["fuel", "warmup", "load"]
+
+
+def test_float_rounding_noise_does_not_break_a_tie() -> None:
+    # 1.1 + 2.2 is 3.3000000000000003 in floating point; it must still tie with 3.3.
+    knowledge = Knowledge(
+        questions={
+            "a": q("a", SINGLE, "s", c("x", ("beta", 1.1))),
+            "b": q("b", SINGLE, "s", c("x", ("beta", 2.2))),
+            "d": q("d", SINGLE, "s", c("x", ("alpha", 3.3))),
+        },
+        causes={"alpha": cause("alpha", 1), "beta": cause("beta", 2)},
+    )
+    result = assess({"a": "x", "b": "x", "d": "x"}, knowledge)
+    assert [(x.slug, x.score) for x in result.causes] == [("alpha", 3.3), ("beta", 3.3)]
+
+
+def test_bands_need_a_strong_score_close_to_the_best() -> None:
+    result = assess({"timing": "early", "warmup": "none", "symptoms": ["cramps"]}, TINY)
+    bands = {x.slug: x.band for x in result.causes}
+    assert bands == {"warmup": LIKELY, "fuel": POSSIBLE, "hydration": POSSIBLE}
+    assert result.causes[0].score == 11.0 >= LIKELY_SCORE
+
+
+def test_a_strong_score_far_below_the_best_is_only_possible() -> None:
+    knowledge = Knowledge(
+        questions={
+            "a": q("a", SINGLE, "s", c("x", ("alpha", 10.0))),
+            "b": q("b", SINGLE, "s", c("x", ("alpha", 10.0), ("beta", 7.0))),
+        },
+        causes={"alpha": cause("alpha", 1), "beta": cause("beta", 2)},
+    )
+    result = assess({"a": "x", "b": "x"}, knowledge)
+    assert [(x.slug, x.band) for x in result.causes] == [("alpha", LIKELY), ("beta", POSSIBLE)]
+
+
+def test_causes_below_the_listing_threshold_are_left_out() -> None:
+    # "twinge" gives hydration 0.5, below MIN_LISTED_SCORE.
+    assert MIN_LISTED_SCORE > 0.5
+    assert assess({"symptoms": ["twinge"]}, TINY).causes == ()
+    knowledge = Knowledge(
+        questions={"a": q("a", SINGLE, "s", c("x", ("alpha", MIN_LISTED_SCORE)))},
+        causes={"alpha": cause("alpha", 1)},
+    )
+    assert slugs(assess({"a": "x"}, knowledge)) == ["alpha"]
+
+
+def test_partial_answers_are_scored_with_what_was_given() -> None:
+    result = assess({"warmup": "none"}, TINY)
+    assert result.triage == SELF_CARE
+    assert [(x.slug, x.score) for x in result.causes] == [("warmup", 5.0)]
+
+
+def test_inactive_questions_are_accepted_but_ignored() -> None:
+    assert assess({"retired": "yes"}, TINY) == assess({}, TINY)
+    with pytest.raises(InvalidAnswers) as error:
+        assess({"retired": "maybe"}, TINY)
+    assert "retired" in error.value.errors
+
+
+def test_evidence_for_a_cause_missing_from_the_snapshot_is_ignored() -> None:
+    assert assess({"ghost": "yes"}, TINY).causes == ()
+
+
+def test_repeated_values_in_a_multi_answer_count_once() -> None:
+    once = assess({"symptoms": ["cramps"]}, TINY)
+    assert assess({"symptoms": ["cramps", "cramps"]}, TINY) == once
+
+
+@pytest.mark.parametrize(
+    ("answers", "key", "words"),
+    [
+        ([], "answers", "JSON object"),
+        ("warmup=none", "answers", "JSON object"),
+        (None, "answers", "JSON object"),
+        (42, "answers", "JSON object"),
+        ({"colour": "red"}, "colour", "unknown question"),
+        ({"warmup": "sometimes"}, "warmup", "unknown value 'sometimes'"),
+        ({"symptoms": ["cramps", "gout"]}, "symptoms", "unknown value 'gout'"),
+        ({"warmup": ["none"]}, "warmup", "single choice value"),
+        ({"warmup": 3}, "warmup", "single choice value"),
+        ({"warmup": None}, "warmup", "single choice value"),
+        ({"symptoms": "cramps"}, "symptoms", "list of choice values"),
+        ({"symptoms": ["cramps", 7]}, "symptoms", "list of choice values"),
+        ({"symptoms": {"cramps": True}}, "symptoms", "list of choice values"),
+        ({"symptoms": []}, "symptoms", "at least one value"),
+        ({"symptoms": ["none", "cramps"]}, "symptoms", "'none' cannot be combined"),
+        ({1: "none"}, "1", "keys must be strings"),
+        ({("warmup",): "none"}, "('warmup',)", "keys must be strings"),
+    ],
+)
+def test_bad_answers_are_rejected_with_an_error_naming_the_key(
+    answers: object, key: str, words: str
+) -> None:
+    with pytest.raises(InvalidAnswers) as error:
+        assess(answers, TINY)
+    assert error.value.errors.keys() == {key}
+    assert words in error.value.errors[key]
+    assert key in str(error.value)
+
+
+def test_every_bad_key_is_reported_at_once() -> None:
+    with pytest.raises(InvalidAnswers) as error:
+        assess({"warmup": "x", "colour": "red", "timing": "early"}, TINY)
+    assert set(error.value.errors) == {"warmup", "colour"}
+
+
+def test_output_does_not_depend_on_the_order_of_the_answers() -> None:
+    answers: dict[str, Any] = {
+        "symptoms": ["tingling", "cramps"],
+        "warmup": "none",
+        "timing": "same_point",
+    }
+    first = assess(answers, TINY)
+    assert assess(dict(reversed(answers.items())), TINY) == first
+    assert assess({**answers, "symptoms": ["cramps", "tingling"]}, TINY) == first
+    # Warnings come in question order (timing before symptoms), not in the order given.
+    assert [w.value for w in first.warnings] == ["same_point", "tingling"]
+
+
+def test_json_form_follows_the_contract() -> None:
+    result = assess({"timing": "same_point", "warmup": "none"}, TINY).to_dict()
+    assert json.loads(json.dumps(result)) == result
+    assert result == {
+        "triage": SOON,
+        "warnings": [
+            {
+                "question": "timing",
+                "value": "same_point",
+                "level": SOON,
+                "message": "soon advice for same_point",
+            }
+        ],
+        "causes": [
+            {
+                "slug": slug,
+                "name": slug.title(),
+                "score": 5.0,
+                "band": band,
+                "because": [{"question": question, "value": value, "text": f"you said {value}"}],
+                "remedies": [{"title": f"Fix {slug}", "summary": "", "kind": "now"}],
+            }
+            for slug, band, question, value in [
+                ("warmup", "possible", "warmup", "none"),
+                ("artery", "possible", "timing", "same_point"),
+            ]
+        ],
+    }
+
+
+# -- the seed knowledge base --------------------------------------------------------------
+
+
+def _seed_document(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SEED_DIR / name).read_text(encoding="utf-8"))
+    return data
+
+
+def seed_knowledge() -> Knowledge:
+    """The seed files as the engine sees them once loaded (see legs.knowledge.load_knowledge)."""
+    causes = {}
+    for i, item in enumerate(_seed_document("causes.json")["causes"]):
+        if not item.get("published", True):
+            continue
+        remedies = tuple(
+            RemedyInfo(r["title"], r.get("summary", ""), r["kind"]) for r in item["remedies"]
+        )
+        order = item.get("order", (i + 1) * 10)
+        causes[item["slug"]] = CauseInfo(
+            item["slug"], item["name"], item["summary"], order, remedies
+        )
+    questions: dict[str, QuestionInfo] = {}
+    steps = []
+    seed_steps = _seed_document("questions.json")["steps"]
+    for step in sorted(seed_steps, key=lambda s: (s["key"] != SAFETY_STEP, s["order"])):
+        keys = []
+        for item in sorted(step["questions"], key=lambda x: x["order"]):
+            choices = {
+                ch["value"]: ChoiceInfo(
+                    ch["value"],
+                    ch["label"],
+                    ch.get("because", ""),
+                    ch.get("triage", ""),
+                    ch.get("triage_message", ""),
+                    tuple(
+                        sorted(
+                            (e["cause"], float(e["weight"]))
+                            for e in ch.get("evidence", [])
+                            if e["cause"] in causes
+                        )
+                    ),
+                )
+                for ch in item["choices"]
+            }
+            active = item.get("active", True)
+            questions[item["key"]] = QuestionInfo(
+                item["key"],
+                item["text"],
+                item.get("kind", SINGLE),
+                step["key"],
+                choices,
+                active,
+                item.get("help_text", ""),
+                item.get("required", False),
+            )
+            if active and choices:
+                keys.append(item["key"])
+        if keys:
+            steps.append(StepInfo(step["key"], step["title"], step.get("intro", ""), tuple(keys)))
+    return Knowledge(questions=questions, causes=causes, steps=tuple(steps))
+
+
+SEED = seed_knowledge()
+SEED_TRIGGERS = [
+    pytest.param(question.key, choice.value, choice.triage, id=f"{question.key}={choice.value}")
+    for question in SEED.questions.values()
+    for choice in question.choices.values()
+    if choice.triage
+]
+
+
+CONTRACT_TRIGGERS = {
+    **dict.fromkeys(
+        [
+            ("warning_signs", "chest_symptoms"),
+            ("warning_signs", "sudden_cold_pale_leg"),
+            ("warning_signs", "dark_urine"),
+            ("warning_signs", "saddle_numbness"),
+            ("warning_signs", "confusion_after_overdrinking"),
+        ],
+        EMERGENCY,
+    ),
+    **dict.fromkeys(
+        [
+            ("warning_signs", "one_leg_swollen_painful"),
+            ("warning_signs", "rest_pain_or_sores"),
+            ("warning_signs", "foot_drop_or_new_weakness"),
+        ],
+        URGENT,
+    ),
+    **dict.fromkeys(
+        [
+            ("timing", "same_point_every_run"),
+            ("relief", "needs_sitting_or_bending_forward"),
+            ("duration", "over_2_weeks"),
+            ("symptoms", "numbness_tingling"),
+            ("symptoms", "breathless_on_easy_runs"),
+            ("symptoms", "ankle_swelling_evening"),
+            ("symptoms", "cold_intolerance_weight_gain"),
+            ("symptoms", "pale_or_unusually_tired"),
+            ("menstruation", "missed_or_irregular"),
+            ("weight_change", "lost_unintentionally"),
+            ("medications", "statin"),
+        ],
+        SOON,
+    ),
+}
+
+
+def test_the_seed_has_exactly_the_contracts_warning_signs() -> None:
+    assert {(k, v): level for k, v, level in (p.values for p in SEED_TRIGGERS)} == CONTRACT_TRIGGERS
+
+
+@pytest.mark.parametrize(("key", "value", "level"), SEED_TRIGGERS)
+def test_each_seed_warning_sign_alone_gives_its_level(key: str, value: str, level: str) -> None:
+    question = SEED.questions[key]
+    answer: str | list[str] = [value] if question.kind == MULTI else value
+    result = assess({key: answer}, SEED)
+    assert result.triage == level
+    assert [(w.question, w.value, w.level) for w in result.warnings] == [(key, value, level)]
+    assert result.warnings[0].message == question.choices[value].triage_message
+    if level in STOP_LEVELS:
+        assert result.causes == ()
+
+
+@st.composite
+def valid_answers(draw: st.DrawFn, knowledge: Knowledge = SEED) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for key, question in knowledge.questions.items():
+        if not question.active or not draw(st.booleans()):
+            continue
+        values = list(question.choices)
+        if question.kind == MULTI:
+            others = [v for v in values if v != NONE_VALUE]
+            if NONE_VALUE in values and draw(st.booleans()):
+                answers[key] = [NONE_VALUE]
+            else:
+                answers[key] = draw(st.lists(st.sampled_from(others), min_size=1, unique=True))
+        else:
+            answers[key] = draw(st.sampled_from(values))
+    return answers
+
+
+def triggered_levels(answers: dict[str, Any], knowledge: Knowledge = SEED) -> set[str]:
+    levels = set()
+    for key, value in answers.items():
+        for v in [value] if isinstance(value, str) else value:
+            if knowledge.questions[key].choices[v].triage:
+                levels.add(knowledge.questions[key].choices[v].triage)
+    return levels
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_answers())
+def test_random_valid_answers_are_triaged_safely(answers: dict[str, Any]) -> None:
+    result = assess(answers, SEED)
+    levels = triggered_levels(answers)
+    expected = max(levels, key=LEVEL_RANK.__getitem__) if levels else SELF_CARE
+    # Never under-triaged, never escalated without a warning sign.
+    assert result.triage == expected
+    if EMERGENCY in levels:
+        assert result.triage == EMERGENCY
+    if SOON in levels:
+        assert result.triage != SELF_CARE
+    if result.triage == SELF_CARE:
+        assert not levels
+        assert result.warnings == ()
+    if result.stops:
+        assert result.causes == ()
+        assert {w.level for w in result.warnings} <= STOP_LEVELS
+    else:
+        assert {w.level for w in result.warnings} == levels
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_answers())
+def test_random_valid_answers_give_a_well_formed_ranking(answers: dict[str, Any]) -> None:
+    result = assess(answers, SEED)
+    scores = [x.score for x in result.causes]
+    assert scores == sorted(scores, reverse=True)
+    assert len(set(slugs(result))) == len(scores)
+    for ranked in result.causes:
+        assert ranked.score >= MIN_LISTED_SCORE
+        assert ranked.band in (LIKELY, POSSIBLE)
+        assert ranked.because
+        for reason in ranked.because:
+            given_value = answers[reason.question]
+            assert reason.value == given_value or reason.value in given_value
+    # Same answers in another order, same result.
+    assert assess(dict(reversed(list(answers.items()))), SEED) == result
+    assert json.loads(json.dumps(result.to_dict())) == result.to_dict()
+
+
+def _corrupt(draw: st.DrawFn, answers: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    keys = [k for k, question in SEED.questions.items() if question.active]
+    multi_keys = [k for k in keys if SEED.questions[k].kind == MULTI]
+    single_keys = [k for k in keys if SEED.questions[k].kind == SINGLE]
+    how = draw(
+        st.sampled_from(
+            ["unknown_key", "unknown_value", "wrong_type", "empty_list", "none_mixed", "bad_item"]
+        )
+    )
+    junk = draw(st.text(min_size=1, max_size=12).filter(lambda s: s not in SEED.questions))
+    if how == "unknown_key":
+        return {**answers, junk: "none"}, junk
+    if how == "unknown_value":
+        key = draw(st.sampled_from(single_keys))
+        value = draw(st.text(max_size=12).filter(lambda v: v not in SEED.questions[key].choices))
+        return {**answers, key: value}, key
+    if how == "wrong_type":
+        key = draw(st.sampled_from(keys))
+        wrong: Any = draw(
+            st.one_of(
+                st.none(),
+                st.integers(),
+                st.floats(),
+                st.booleans(),
+                st.dictionaries(st.text(), st.text()),
+            )
+            if SEED.questions[key].kind == MULTI
+            else st.one_of(st.none(), st.integers(), st.booleans(), st.lists(st.text(), max_size=2))
+        )
+        return {**answers, key: wrong}, key
+    key = draw(st.sampled_from(multi_keys))
+    if how == "empty_list":
+        return {**answers, key: []}, key
+    if how == "none_mixed":
+        other = draw(st.sampled_from([v for v in SEED.questions[key].choices if v != NONE_VALUE]))
+        return {**answers, key: draw(st.permutations([NONE_VALUE, other]))}, key
+    bad_item: Any = draw(st.one_of(st.integers(), st.none(), st.just(junk)))
+    return {**answers, key: [*SEED.questions[key].choices][:1] + [bad_item]}, key
+
+
+@st.composite
+def invalid_answers(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
+    return _corrupt(draw, draw(valid_answers()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(invalid_answers())
+def test_random_invalid_answers_are_rejected_naming_the_bad_key(
+    case: tuple[dict[str, Any], str],
+) -> None:
+    answers, key = case
+    with pytest.raises(InvalidAnswers) as error:
+        assess(answers, SEED)
+    assert key in error.value.errors
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        JSON,
+        st.dictionaries(st.sampled_from(list(SEED.questions)), JSON, max_size=5),
+    )
+)
+def test_arbitrary_json_gives_a_result_or_a_clear_error_and_nothing_else(raw: object) -> None:
+    try:
+        result = assess(raw, SEED)
+    except InvalidAnswers as error:
+        assert error.errors
+        assert all(isinstance(k, str) and v for k, v in error.errors.items())
+    else:
+        assert result.triage in LEVEL_RANK
+
+
+# -- the snapshot: loading, caching, invalidation -------------------------------------------
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_database_snapshot_matches_the_seed_files() -> None:
+    from legs.knowledge import load_knowledge
+
+    assert load_knowledge() == SEED
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_snapshot_loads_in_five_queries(django_assert_num_queries: Any) -> None:
+    from legs.knowledge import load_knowledge
+
+    # causes, remedies, evidence, choices, questions with their steps
+    with django_assert_num_queries(5):
+        knowledge = load_knowledge()
+    assert len(knowledge.steps) == 6
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_snapshot_is_cached_until_an_editor_changes_something(
+    django_assert_num_queries: Any,
+) -> None:
+    from legs.knowledge import clear_local_cache, get_knowledge
+
+    # revision, then the five loading queries
+    with django_assert_num_queries(6):
+        first = get_knowledge()
+    # revision only
+    with django_assert_num_queries(1):
+        assert get_knowledge() is first
+    # another process: revision, then the shared cache
+    clear_local_cache()
+    with django_assert_num_queries(1):
+        assert get_knowledge() == first
+
+
+@pytest.mark.usefixtures("seeded")
+def test_saving_a_choice_gives_new_results_at_once() -> None:
+    from legs.knowledge import get_knowledge
+    from legs.models import Choice
+
+    assert assess({"legs": "one"}, get_knowledge()).triage == SELF_CARE
+    choice = Choice.objects.get(question__key="legs", value="one")
+    choice.triage = SOON
+    choice.triage_message = "See a doctor about one heavy leg."
+    choice.save()
+    result = assess({"legs": "one"}, get_knowledge())
+    assert result.triage == SOON
+    assert result.warnings[0].message == "See a doctor about one heavy leg."
+
+
+@pytest.mark.usefixtures("seeded")
+def test_saving_evidence_gives_new_results_at_once() -> None:
+    from legs.knowledge import get_knowledge
+    from legs.models import Evidence
+
+    answers = {"warmup": "none"}
+    assert assess(answers, get_knowledge()).causes[0].score == 4.0
+    evidence = Evidence.objects.get(choice__question__key="warmup", choice__value="none")
+    evidence.weight = 7
+    evidence.save()
+    assert assess(answers, get_knowledge()).causes[0].score == 7.0
+    evidence.delete()
+    assert assess(answers, get_knowledge()).causes == ()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_unpublished_causes_are_not_scored() -> None:
+    from legs.knowledge import get_knowledge
+    from legs.models import Cause
+
+    answers = {"warmup": "none", "timing": "early_then_eases"}
+    assert slugs(assess(answers, get_knowledge())) == ["insufficient-warmup"]
+    Cause.objects.filter(slug="insufficient-warmup").update(published=False)
+    knowledge = get_knowledge()
+    assert "insufficient-warmup" not in knowledge.causes
+    assert assess(answers, knowledge).causes == ()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_safety_step_stays_first_and_inactive_questions_are_not_asked() -> None:
+    from legs.knowledge import get_knowledge
+    from legs.models import Question, Step
+
+    Step.objects.filter(key=SAFETY_STEP).update(order=99)
+    Question.objects.filter(key="legs").update(active=False)
+    knowledge = get_knowledge()
+    assert knowledge.steps[0].key == SAFETY_STEP
+    assert [s.key for s in knowledge.steps[1:]] == [
+        "pattern",
+        "training",
+        "fuel",
+        "recovery",
+        "health",
+    ]
+    assert "legs" not in knowledge.steps[1].questions
+    assert not knowledge.questions["legs"].active
+
+
+@pytest.mark.django_db
+def test_an_empty_knowledge_base_gives_an_empty_snapshot() -> None:
+    from legs.knowledge import get_knowledge
+
+    knowledge = get_knowledge()
+    assert knowledge.questions == {}
+    assert knowledge.steps == ()

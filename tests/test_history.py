@@ -1,0 +1,799 @@
+"""Episode history: saving results, the list, the episode page, access and admin privacy."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from legs.diagnosis import assess
+from legs.knowledge import get_knowledge
+from legs.models import (
+    Cause,
+    Choice,
+    Episode,
+    EpisodeCause,
+    EpisodeRemedy,
+    FollowUp,
+    Remedy,
+)
+from legs.services import RunContext, episode_create
+from legs.wizard import RESULT_SESSION_KEY
+from tests.factories import PASSWORD, make_staff, make_superuser, make_user
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+WIZARD_PREFIX = "assessment_wizard"
+# No warning sign; short sleep, high stress and no warm-up: poor sleep comes out on top.
+TIRED: dict[str, Any] = {
+    "warning_signs": ["none"],
+    "legs": "both",
+    "warmup": "none",
+    "sleep_hours": "under_6",
+    "stress": "high",
+}
+# Well rested, but a run much longer than usual.
+SPIKE: dict[str, Any] = {
+    "warning_signs": ["none"],
+    "legs": "one",
+    "long_run_spike": "yes",
+    "weekly_change": "up_over_30",
+    "sleep_hours": "7_9",
+    "stress": "low",
+    "warmup": "dynamic_5_plus",
+}
+# One calf swollen and painful: see a doctor today, no list of causes.
+URGENT: dict[str, Any] = {"warning_signs": ["one_leg_swollen_painful"]}
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def make_result(answers: Mapping[str, Any]) -> dict[str, Any]:
+    return assess(dict(answers), get_knowledge()).to_dict()
+
+
+def make_episode(
+    user: User,
+    answers: Mapping[str, Any] = TIRED,
+    *,
+    days_ago: int = 0,
+    heaviness: int | None = 6,
+    distance_km: str | None = None,
+    saved_days_ago: int = 0,
+) -> Episode:
+    episode = episode_create(
+        user=user,
+        answers=answers,
+        result=make_result(answers),
+        knowledge_version=get_knowledge().version,
+        run_context=RunContext(
+            run_date=timezone.localdate() - timedelta(days=days_ago),
+            heaviness=heaviness,
+            distance_km=None if distance_km is None else Decimal(distance_km),
+        ),
+        token=uuid.uuid4(),
+    )
+    if saved_days_ago:
+        Episode.objects.filter(pk=episode.pk).update(
+            created_at=timezone.now() - timedelta(days=saved_days_ago)
+        )
+        episode.refresh_from_db()
+    return episode
+
+
+def put_result_in_session(client: Client, answers: Mapping[str, Any] = TIRED) -> None:
+    session = client.session
+    session[RESULT_SESSION_KEY] = {
+        "answers": dict(answers),
+        "result": make_result(answers),
+        "knowledge_version": get_knowledge().version,
+        "created": timezone.now().isoformat(),
+    }
+    session.save()
+
+
+def save_token(html: str) -> str:
+    match = re.search(r'name="token" value="([0-9a-f-]{36})"', html)
+    assert match, "no save form token on the page"
+    return match.group(1)
+
+
+def run_form(token: str, **overrides: str) -> dict[str, str]:
+    data = {
+        "token": token,
+        "run_date": timezone.localdate().isoformat(),
+        "distance": "12.5",
+        "unit": "km",
+        "duration": "1:05",
+        "heaviness": "7",
+        "legs": "both",
+        "notes": "Hilly route, hot afternoon.",
+    }
+    data.update(overrides)
+    return data
+
+
+def walk_wizard(client: Client, answers: Mapping[str, Any]) -> Any:
+    """Answer every step the real wizard shows; returns the page it ends on."""
+    response = client.get(reverse("legs:wizard"), follow=True)
+    for _ in range(20):
+        if response.resolver_match.url_name != "wizard_step":
+            return response
+        step = response.context["step"]
+        data: dict[str, Any] = {f"{WIZARD_PREFIX}-current_step": step.key}
+        data.update({f"{step.key}-{k}": answers[k] for k in step.questions if k in answers})
+        response = client.post(reverse("legs:wizard_step", args=[step.key]), data, follow=True)
+    raise AssertionError("the wizard never finished")
+
+
+@pytest.fixture
+def owner() -> User:
+    return make_user("owner@example.com", display_name="Olive")
+
+
+@pytest.fixture
+def outsider() -> User:
+    return make_user("outsider@example.com")
+
+
+@pytest.fixture
+def owner_client(client: Client, owner: User) -> Client:
+    client.force_login(owner)
+    return client
+
+
+# -- the episode and its snapshot --------------------------------------------------------
+
+
+def test_saving_keeps_the_answers_the_result_and_its_causes_and_remedies(owner: User) -> None:
+    episode = make_episode(owner)
+    result = make_result(TIRED)
+    assert episode.answers == TIRED
+    assert episode.result == result
+    assert episode.triage == "self_care"
+    assert episode.top_cause_slug == result["causes"][0]["slug"] == "poor-sleep"
+    assert episode.top_cause_name == result["causes"][0]["name"]
+    assert episode.knowledge_version == get_knowledge().version
+    ranked = list(EpisodeCause.objects.filter(episode=episode).values_list("slug", "rank"))
+    assert ranked == [(c["slug"], n) for n, c in enumerate(result["causes"], start=1)]
+    # The remedies the result page showed: the first three of each of the first six causes.
+    shown = [(c["slug"], r["title"]) for c in result["causes"][:6] for r in c["remedies"][:3]]
+    remedies = EpisodeRemedy.objects.filter(episode=episode).order_by("pk")
+    assert [(r.cause_slug, r.title) for r in remedies] == shown
+    sleep = next(a for a in episode.answer_labels if a["question"] == "sleep_hours")
+    assert sleep["answer"] == get_knowledge().questions["sleep_hours"].choices["under_6"].label
+
+
+def test_an_urgent_result_is_saved_without_causes(owner: User) -> None:
+    episode = make_episode(owner, URGENT)
+    assert episode.triage == "urgent"
+    assert episode.top_cause_slug == ""
+    assert not episode.causes.exists()
+    assert not episode.remedies.exists()
+
+
+def test_saving_the_same_token_twice_returns_the_first_episode(owner: User) -> None:
+    token = uuid.uuid4()
+    kwargs: dict[str, Any] = {
+        "user": owner,
+        "answers": TIRED,
+        "result": make_result(TIRED),
+        "knowledge_version": 1,
+        "run_context": RunContext(run_date=timezone.localdate()),
+        "token": token,
+    }
+    first = episode_create(**kwargs)
+    second = episode_create(**kwargs)
+    assert first.pk == second.pk
+    assert Episode.objects.count() == 1
+    assert EpisodeCause.objects.filter(episode=first).count() == len(make_result(TIRED)["causes"])
+
+
+def test_a_run_in_the_future_is_refused(owner: User) -> None:
+    with pytest.raises(ValidationError) as error:
+        episode_create(
+            user=owner,
+            answers=TIRED,
+            result=make_result(TIRED),
+            knowledge_version=1,
+            run_context=RunContext(run_date=timezone.localdate() + timedelta(days=2)),
+            token=uuid.uuid4(),
+        )
+    assert "run_date" in error.value.message_dict
+    assert not Episode.objects.exists()
+
+
+def test_knowledge_base_edits_never_rewrite_a_saved_episode(
+    owner_client: Client, owner: User
+) -> None:
+    episode = make_episode(owner)
+    cause = Cause.objects.get(slug="poor-sleep")
+    old_name = cause.name
+    remedy = Remedy.objects.filter(cause=cause).order_by("order", "pk").first()
+    assert remedy is not None
+    old_title = remedy.title
+    choice = Choice.objects.get(question__key="sleep_hours", value="under_6")
+    old_label = choice.label
+    cause.name = "Renamed sleep cause"
+    cause.save()
+    remedy.title = "Rewritten remedy title"
+    remedy.save()
+    choice.label = "Rewritten answer label"
+    choice.save()
+
+    page = owner_client.get(episode.get_absolute_url()).content.decode()
+    assert old_name in page
+    assert old_title in page
+    assert old_label in page
+    for new in ("Renamed sleep cause", "Rewritten remedy title", "Rewritten answer label"):
+        assert new not in page
+
+
+# -- saving from the result page ---------------------------------------------------------
+
+
+def test_a_logged_in_runner_sees_the_save_form_with_a_one_time_token(
+    owner_client: Client,
+) -> None:
+    put_result_in_session(owner_client)
+    page = owner_client.get(reverse("legs:result")).content.decode()
+    assert 'action="/history/save/"' in page
+    token = save_token(page)
+    # The same result keeps its token when the page is shown again.
+    again = owner_client.get(reverse("legs:result")).content.decode()
+    assert save_token(again) == token
+    # A new result gets a new one.
+    put_result_in_session(owner_client, SPIKE)
+    assert save_token(owner_client.get(reverse("legs:result")).content.decode()) != token
+
+
+def test_saving_creates_the_episode_with_the_run_in_the_runners_unit(
+    client: Client,
+) -> None:
+    runner = make_user("miles@example.com", distance_unit="mi")
+    client.force_login(runner)
+    put_result_in_session(client)
+    page = client.get(reverse("legs:result")).content.decode()
+    assert 'value="mi" selected' in page
+    token = save_token(page)
+    response = client.post(
+        reverse("history:save"), run_form(token, distance="10", unit="mi", duration="52")
+    )
+    episode = Episode.objects.get(owner=runner)
+    assert response.status_code == 302
+    assert response["Location"] == episode.get_absolute_url()
+    assert episode.distance_km == Decimal("16.093")
+    assert episode.distance_in("mi") == Decimal("10.00")
+    assert episode.duration == timedelta(minutes=52)
+    assert episode.heaviness == 7
+    assert episode.legs == "both"
+    assert episode.notes == "Hilly route, hot afternoon."
+    assert str(episode.token) == token
+    detail = client.get(episode.get_absolute_url()).content.decode()
+    assert "10.00 mi" in detail
+    # The result page now points to the saved episode instead of offering to save again.
+    result_page = client.get(reverse("legs:result")).content.decode()
+    assert episode.get_absolute_url() in result_page
+    assert 'name="token"' not in result_page
+
+
+def test_a_double_submit_creates_one_episode(owner_client: Client, owner: User) -> None:
+    put_result_in_session(owner_client)
+    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    first = owner_client.post(reverse("history:save"), run_form(token))
+    second = owner_client.post(reverse("history:save"), run_form(token))
+    assert Episode.objects.filter(owner=owner).count() == 1
+    assert first["Location"] == second["Location"] == Episode.objects.get().get_absolute_url()
+
+
+def test_a_form_from_an_earlier_result_saves_nothing(owner_client: Client, owner: User) -> None:
+    put_result_in_session(owner_client)
+    old_token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    put_result_in_session(owner_client, SPIKE)
+    owner_client.get(reverse("legs:result"))
+    response = owner_client.post(reverse("history:save"), run_form(old_token), follow=True)
+    assert not Episode.objects.exists()
+    assert "belonged to an earlier result" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("run_date", "in two days", "Enter a real date"),
+        ("distance", "-3", "greater than or equal to 0.01"),
+        ("distance", "ten", "Enter the distance as a number"),
+        ("duration", "an hour", "Enter minutes (45) or hours and minutes (1:05)."),
+        ("duration", "1:75", "Enter minutes (45) or hours and minutes (1:05)."),
+        ("heaviness", "11", "Select a valid choice"),
+        ("unit", "furlongs", "Select a valid choice"),
+    ],
+)
+def test_bad_run_details_come_back_with_a_message_by_the_field(
+    owner_client: Client, field: str, value: str, message: str
+) -> None:
+    put_result_in_session(owner_client)
+    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    response = owner_client.post(reverse("history:save"), run_form(token, **{field: value}))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert response.context["save_form"].has_error(field)
+    assert not Episode.objects.exists()
+
+
+def test_a_run_date_in_the_future_is_a_field_error(owner_client: Client) -> None:
+    put_result_in_session(owner_client)
+    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    future = (timezone.localdate() + timedelta(days=3)).isoformat()
+    response = owner_client.post(reverse("history:save"), run_form(token, run_date=future))
+    assert response.status_code == 200
+    assert "cannot be in the future" in response.content.decode()
+    assert not Episode.objects.exists()
+
+
+def test_saving_without_a_result_sends_the_runner_to_the_assessment(
+    owner_client: Client,
+) -> None:
+    response = owner_client.post(reverse("history:save"), run_form(str(uuid.uuid4())))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("legs:wizard")
+    assert not Episode.objects.exists()
+
+
+def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(client: Client) -> None:
+    result_page = walk_wizard(client, TIRED)
+    assert result_page.resolver_match.url_name == "result"
+    stored_before = client.session[RESULT_SESSION_KEY]
+    token = save_token(result_page.content.decode())
+
+    response = client.post(reverse("history:save"), run_form(token, distance="21.1"))
+    login_url = reverse("accounts:login") + "?next=" + reverse("legs:result").replace("/", "%2F")
+    assert response.status_code == 302
+    assert response["Location"] == login_url
+    assert not Episode.objects.exists()
+
+    login_page = client.get(response["Location"]).content.decode()
+    signup_url = reverse("accounts:signup") + "?next=" + reverse("legs:result").replace("/", "%2F")
+    assert signup_url in login_page
+    response = client.post(
+        signup_url,
+        {
+            "email": "new.runner@example.com",
+            "display_name": "",
+            "distance_unit": "km",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "next": reverse("legs:result"),
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("legs:result")
+
+    back = client.get(response["Location"]).content.decode()
+    assert client.session[RESULT_SESSION_KEY] == stored_before
+    assert save_token(back) == token
+    assert 'value="21.1"' in back
+    assert "Hilly route, hot afternoon." in back
+    response = client.post(reverse("history:save"), run_form(token, distance="21.1"))
+    episode = Episode.objects.get(owner__email="new.runner@example.com")
+    assert response["Location"] == episode.get_absolute_url()
+    assert episode.answers == TIRED
+    assert episode.result == stored_before["result"]
+    assert episode.distance_km == Decimal("21.100")
+
+
+def test_an_anonymous_runner_logs_in_and_saves(client: Client) -> None:
+    runner = make_user("returning@example.com")
+    put_result_in_session(client)
+    token = save_token(client.get(reverse("legs:result")).content.decode())
+    response = client.post(reverse("history:save"), run_form(token, heaviness="9"))
+    assert response["Location"].startswith(reverse("accounts:login"))
+    response = client.post(
+        response["Location"],
+        {"username": runner.email, "password": PASSWORD, "next": reverse("legs:result")},
+    )
+    assert response["Location"] == reverse("legs:result")
+    back = client.get(reverse("legs:result"))
+    assert back.context["save_form"].initial["heaviness"] == "9"
+    client.post(reverse("history:save"), run_form(token, heaviness="9"))
+    assert Episode.objects.get(owner=runner).heaviness == 9
+
+
+# -- the history list --------------------------------------------------------------------
+
+
+def test_the_list_shows_newest_first_with_date_heaviness_advice_and_top_cause(
+    owner_client: Client, owner: User, outsider: User
+) -> None:
+    old = make_episode(owner, TIRED, days_ago=10, heaviness=4)
+    new = make_episode(owner, URGENT, days_ago=1, heaviness=8)
+    make_episode(outsider, SPIKE)
+    response = owner_client.get(reverse("history:list"))
+    episodes = list(response.context["page"].object_list)
+    assert episodes == [new, old]
+    page = response.content.decode()
+    assert page.index(new.get_absolute_url()) < page.index(old.get_absolute_url())
+    assert "Doctor today" in page
+    assert old.top_cause_name in page
+    assert "4<span" in page
+    assert Episode.objects.get(owner__email="outsider@example.com").top_cause_name not in page
+
+
+def test_the_list_is_paginated(owner_client: Client, owner: User) -> None:
+    for days in range(25):
+        make_episode(owner, days_ago=days)
+    first = owner_client.get(reverse("history:list"))
+    assert len(first.context["page"].object_list) == 20
+    second = owner_client.get(reverse("history:list"), {"page": 2})
+    assert len(second.context["page"].object_list) == 5
+    assert owner_client.get(reverse("history:list"), {"page": "nonsense"}).status_code == 200
+
+
+def test_the_list_filters_by_dates_advice_and_cause(owner_client: Client, owner: User) -> None:
+    tired = make_episode(owner, TIRED, days_ago=20)
+    spike = make_episode(owner, SPIKE, days_ago=5)
+    urgent = make_episode(owner, URGENT, days_ago=1)
+    url = reverse("history:list")
+
+    def listed(**params: str) -> list[Episode]:
+        return list(owner_client.get(url, params).context["page"].object_list)
+
+    today = timezone.localdate()
+    assert listed(date_from=(today - timedelta(days=6)).isoformat()) == [urgent, spike]
+    assert listed(date_to=(today - timedelta(days=6)).isoformat()) == [tired]
+    assert listed(triage="urgent") == [urgent]
+    assert listed(cause="load-spike") == [spike]
+    assert listed(cause="poor-sleep") == [tired]
+    # The cause list offers the causes of this runner's own episodes.
+    choices = dict(owner_client.get(url).context["form"].fields["cause"].choices)
+    assert "poor-sleep" in choices and "load-spike" in choices
+    assert "iron-deficiency" not in choices
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"date_from": "31/02/2026"}, "date_from", "Enter a real date"),
+        ({"date_to": "yesterday"}, "date_to", "Enter a real date"),
+        ({"date_from": "2026-03-10", "date_to": "2026-03-01"}, "date_to", "before the start"),
+        ({"triage": "panic"}, "triage", "Pick an advice level"),
+        ({"cause": "not-a-cause"}, "cause", "Pick a cause from the list"),
+    ],
+)
+def test_bad_filters_show_a_field_error_and_never_fail(
+    owner_client: Client, owner: User, params: dict[str, str], field: str, message: str
+) -> None:
+    make_episode(owner)
+    response = owner_client.get(reverse("history:list"), params)
+    assert response.status_code == 200
+    assert response.context["form"].has_error(field)
+    assert message in response.content.decode()
+
+
+def test_the_reminder_lists_episodes_older_than_three_days_without_a_follow_up(
+    owner_client: Client, owner: User
+) -> None:
+    due = make_episode(owner, days_ago=6, saved_days_ago=4)
+    answered = make_episode(owner, days_ago=7, saved_days_ago=5)
+    FollowUp.objects.create(episode=answered, outcome="better")
+    recent = make_episode(owner, days_ago=1, saved_days_ago=1)
+    reminders = owner_client.get(reverse("history:list")).context["reminders"]
+    assert reminders == [due]
+    assert answered not in reminders and recent not in reminders
+
+
+@pytest.mark.parametrize("count", [2, 50])
+def test_the_list_runs_the_same_queries_for_any_number_of_episodes(
+    owner_client: Client, owner: User, django_assert_num_queries: Any, count: int
+) -> None:
+    for days in range(count):
+        make_episode(owner, days_ago=days, saved_days_ago=5 if days % 2 else 0)
+    # 1 session, 2 user, 3 cause choices, 4 count, 5 the page of episodes, 6 reminders
+    with django_assert_num_queries(6):
+        response = owner_client.get(reverse("history:list"), {"triage": "self_care"})
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == min(count, 20)
+
+
+# -- the episode page --------------------------------------------------------------------
+
+
+def test_the_episode_page_shows_everything_saved(owner_client: Client, owner: User) -> None:
+    episode = make_episode(owner, heaviness=7, distance_km="12.5")
+    Episode.objects.filter(pk=episode.pk).update(
+        notes="Felt like running in sand.", duration=timedelta(minutes=65), legs="left"
+    )
+    page = owner_client.get(episode.get_absolute_url()).content.decode()
+    for text in ("7 out of 10", "12.50 km", "1 h 05 min", "Left leg", "Felt like running in sand."):
+        assert text in page
+    for cause in episode.result["causes"][:6]:
+        assert cause["name"] in page
+        for reason in cause["because"]:
+            assert reason["text"] in page
+    for remedy in episode.remedies.all():
+        assert f'value="{remedy.pk}"' in page
+    assert "not a diagnosis" in page
+
+
+def test_ticking_remedies_marks_exactly_those_as_tried(owner_client: Client, owner: User) -> None:
+    episode = make_episode(owner)
+    first, second, *rest = list(episode.remedies.all())
+    url = reverse("history:remedies", args=[episode.pk])
+    owner_client.post(url, {"tried": [first.pk, second.pk]})
+    assert set(episode.remedies.filter(tried=True)) == {first, second}
+    owner_client.post(url, {"tried": [second.pk]})
+    assert set(episode.remedies.filter(tried=True)) == {second}
+    page = owner_client.get(episode.get_absolute_url()).content.decode()
+    assert re.search(rf'value="{second.pk}"\s+id="remedy-{second.pk}"\s+checked', page)
+
+
+def test_remedies_of_another_episode_cannot_be_ticked(
+    owner_client: Client, owner: User, outsider: User
+) -> None:
+    episode = make_episode(owner)
+    theirs = make_episode(outsider).remedies.first()
+    assert theirs is not None
+    response = owner_client.post(
+        reverse("history:remedies", args=[episode.pk]), {"tried": [theirs.pk]}
+    )
+    assert response.status_code == 200
+    assert "Tick only remedies shown with this episode." in response.content.decode()
+    assert not EpisodeRemedy.objects.filter(tried=True).exists()
+
+
+def test_a_follow_up_can_be_given_and_changed_later(owner_client: Client, owner: User) -> None:
+    episode = make_episode(owner, saved_days_ago=5)
+    url = reverse("history:follow_up", args=[episode.pk])
+    response = owner_client.post(url, {"outcome": "same", "note": "Slept more, no change."})
+    assert response["Location"] == episode.get_absolute_url() + "#follow-up"
+    owner_client.post(url, {"outcome": "better", "note": "Better after a rest week."})
+    follow_up = FollowUp.objects.get(episode=episode)
+    assert (follow_up.outcome, follow_up.note) == ("better", "Better after a rest week.")
+    assert owner_client.get(reverse("history:list")).context["reminders"] == []
+
+
+def test_a_follow_up_without_an_outcome_is_a_field_error(owner_client: Client, owner: User) -> None:
+    episode = make_episode(owner)
+    response = owner_client.post(reverse("history:follow_up", args=[episode.pk]), {"note": "x"})
+    assert response.status_code == 200
+    assert "Pick better, about the same or worse." in response.content.decode()
+    assert not FollowUp.objects.exists()
+
+
+def test_the_run_details_can_be_edited_without_touching_the_result(
+    owner_client: Client, owner: User
+) -> None:
+    episode = make_episode(owner, heaviness=3)
+    result_before = episode.result
+    url = reverse("history:edit", args=[episode.pk])
+    assert owner_client.get(url).status_code == 200
+    day = timezone.localdate() - timedelta(days=2)
+    response = owner_client.post(
+        url,
+        {
+            "run_date": day.isoformat(),
+            "distance": "5",
+            "unit": "mi",
+            "duration": "40",
+            "heaviness": "5",
+            "legs": "right",
+            "notes": "Edited.",
+        },
+    )
+    assert response["Location"] == episode.get_absolute_url()
+    episode.refresh_from_db()
+    assert (episode.run_date, episode.heaviness, episode.legs) == (day, 5, "right")
+    assert episode.distance_km == Decimal("8.047")
+    assert episode.result == result_before
+    bad = owner_client.post(url, {"run_date": "", "unit": "km"})
+    assert bad.status_code == 200
+    assert "Enter the date of the run." in bad.content.decode()
+
+
+def test_deleting_asks_first_then_removes_everything_of_the_episode(
+    owner_client: Client, owner: User
+) -> None:
+    episode = make_episode(owner)
+    FollowUp.objects.create(episode=episode, outcome="worse")
+    url = reverse("history:delete", args=[episode.pk])
+    confirm = owner_client.get(url)
+    assert confirm.status_code == 200
+    assert "cannot be undone" in confirm.content.decode()
+    assert Episode.objects.filter(pk=episode.pk).exists()
+    response = owner_client.post(url)
+    assert response["Location"] == reverse("history:list")
+    assert not Episode.objects.exists()
+    assert not EpisodeCause.objects.exists()
+    assert not EpisodeRemedy.objects.exists()
+    assert not FollowUp.objects.exists()
+
+
+def test_a_load_spike_is_pointed_out_on_the_episode_page(owner_client: Client, owner: User) -> None:
+    make_episode(owner, days_ago=10, distance_km="10")
+    long_run = make_episode(owner, days_ago=1, distance_km="12")
+    page = owner_client.get(long_run.get_absolute_url()).content.decode()
+    assert "This run was 20% longer than your longest run" in page
+
+
+# -- access: every history URL -----------------------------------------------------------
+
+# (url name, needs an episode, methods that work, a method that does not)
+HISTORY_URLS = [
+    ("history:list", False, "get", "post"),
+    ("history:insights", False, "get", "post"),
+    ("history:export_csv", False, "get", "post"),
+    ("history:export_json", False, "get", "post"),
+    ("history:print_range", False, "get", "post"),
+    ("history:detail", True, "get", "post"),
+    ("history:edit", True, "get", "put"),
+    ("history:delete", True, "get", "put"),
+    ("history:print", True, "get", "post"),
+    ("history:remedies", True, "post", "get"),
+    ("history:follow_up", True, "post", "get"),
+]
+
+
+def _url(name: str, episode: Episode, needs_episode: bool) -> str:
+    return reverse(name, args=[episode.pk]) if needs_episode else reverse(name)
+
+
+def _call(client: Client, method: str, url: str) -> Any:
+    data = {"outcome": "better"} if method == "post" else None
+    return getattr(client, method)(url, data) if data else getattr(client, method)(url)
+
+
+@pytest.mark.parametrize(("name", "needs_episode", "method", "wrong"), HISTORY_URLS)
+def test_anonymous_visitors_are_sent_to_log_in(
+    client: Client, owner: User, name: str, needs_episode: bool, method: str, wrong: str
+) -> None:
+    url = _url(name, make_episode(owner), needs_episode)
+    response = _call(client, method, url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login") + "?next=")
+
+
+@pytest.mark.parametrize(("name", "needs_episode", "method", "wrong"), HISTORY_URLS)
+def test_the_owner_can_use_every_history_url(
+    owner_client: Client, owner: User, name: str, needs_episode: bool, method: str, wrong: str
+) -> None:
+    url = _url(name, make_episode(owner), needs_episode)
+    response = _call(owner_client, method, url)
+    assert response.status_code == (200 if method == "get" else 302)
+
+
+@pytest.mark.parametrize(
+    ("name", "needs_episode", "method", "wrong"), [u for u in HISTORY_URLS if u[1]]
+)
+def test_another_user_gets_404_on_every_episode_url(
+    client: Client,
+    owner: User,
+    outsider: User,
+    name: str,
+    needs_episode: bool,
+    method: str,
+    wrong: str,
+) -> None:
+    episode = make_episode(owner)
+    client.force_login(outsider)
+    response = _call(client, method, _url(name, episode, needs_episode))
+    assert response.status_code == 404
+    assert Episode.objects.filter(pk=episode.pk).exists()
+    assert not FollowUp.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "needs_episode", "method", "wrong"), [u for u in HISTORY_URLS if not u[1]]
+)
+def test_another_users_episodes_never_show_on_the_pages_without_an_id(
+    client: Client,
+    owner: User,
+    outsider: User,
+    name: str,
+    needs_episode: bool,
+    method: str,
+    wrong: str,
+) -> None:
+    make_episode(owner).notes  # noqa: B018
+    Episode.objects.update(notes="owner-only-secret-note", top_cause_name="owner-only-cause")
+    client.force_login(outsider)
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert b"owner-only" not in response.content
+
+
+@pytest.mark.parametrize(("name", "needs_episode", "method", "wrong"), HISTORY_URLS)
+def test_a_wrong_method_gets_405(
+    owner_client: Client, owner: User, name: str, needs_episode: bool, method: str, wrong: str
+) -> None:
+    response = _call(owner_client, wrong, _url(name, make_episode(owner), needs_episode))
+    assert response.status_code == 405
+
+
+def test_the_save_url_only_takes_post(owner_client: Client) -> None:
+    assert owner_client.get(reverse("history:save")).status_code == 405
+
+
+def test_logged_in_runners_see_history_in_the_menu(owner_client: Client, client: Client) -> None:
+    page = owner_client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("history:list")}"' in page
+
+
+def test_anonymous_visitors_do_not_see_history_in_the_menu() -> None:
+    page = Client().get(reverse("home")).content.decode()
+    assert f'href="{reverse("history:list")}"' not in page
+
+
+# -- admin privacy -----------------------------------------------------------------------
+
+
+def test_superusers_can_look_at_episodes_read_only_in_the_admin(
+    client: Client, owner: User
+) -> None:
+    episode = make_episode(owner)
+    client.force_login(make_superuser())
+    changelist = client.get(reverse("admin:legs_episode_changelist"), {"q": owner.email})
+    assert changelist.status_code == 200
+    assert episode in changelist.context["cl"].result_list
+    change = client.get(reverse("admin:legs_episode_change", args=[episode.pk]))
+    assert change.status_code == 200
+    assert not change.context["has_change_permission"]
+    assert b'name="_save"' not in change.content
+    assert client.get(reverse("admin:legs_episode_add")).status_code == 403
+    assert client.post(reverse("admin:legs_episode_delete", args=[episode.pk])).status_code == 403
+    assert Episode.objects.filter(pk=episode.pk).exists()
+
+
+def test_staff_editors_never_see_episodes_in_the_admin(client: Client, owner: User) -> None:
+    episode = make_episode(owner)
+    editor = make_staff()
+    # Even with every permission there is, an editor who is not a superuser sees nothing.
+    editor.user_permissions.set(Permission.objects.all())
+    client.force_login(editor)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:legs_episode_changelist") not in index
+    changelist = client.get(reverse("admin:legs_episode_changelist"), {"q": owner.email})
+    assert changelist.status_code == 403
+    change = client.get(reverse("admin:legs_episode_change", args=[episode.pk]))
+    assert change.status_code == 403
+    assert (
+        client.get(reverse("admin:app_list", args=["legs"])).content.decode().count("episode") == 0
+    )
+
+
+def test_a_superuser_can_delete_an_account_with_its_episodes(client: Client, owner: User) -> None:
+    make_episode(owner)
+    client.force_login(make_superuser())
+    url = reverse("admin:accounts_user_delete", args=[owner.pk])
+    confirm = client.get(url)
+    assert confirm.status_code == 200
+    assert not confirm.context["perms_lacking"]
+    client.post(url, {"post": "yes"})
+    assert not User.objects.filter(pk=owner.pk).exists()
+    assert not Episode.objects.exists()
+
+
+@pytest.mark.parametrize("count", [2, 5])
+def test_the_admin_changelist_runs_the_same_queries_for_any_number_of_episodes(
+    client: Client, owner: User, django_assert_num_queries: Any, count: int
+) -> None:
+    for _ in range(count):
+        make_episode(owner)
+    client.force_login(make_superuser())
+    # 1 session, 2 user, 3 count (filtered), 4 count (total), 5 episodes with owners,
+    # 6 triage filter choices... measured once and pinned so an N+1 shows up.
+    with django_assert_num_queries(ADMIN_CHANGELIST_QUERIES):
+        assert client.get(reverse("admin:legs_episode_changelist")).status_code == 200
+
+
+ADMIN_CHANGELIST_QUERIES = 5

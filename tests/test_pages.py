@@ -1,0 +1,194 @@
+"""Base pages: home, About, Privacy, the shared layout, error pages and the health check."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.test import Client, RequestFactory
+from django.urls import get_resolver, reverse
+
+from legs import views as legs_views
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def text_of(content: str) -> str:
+    """Visible words only, so tests do not depend on line breaks in the templates."""
+    return " ".join(re.sub(r"<[^>]+>", " ", content).split())
+
+
+# PAGES
+
+
+def test_home_says_what_the_site_does_and_offers_the_assessment(client: Client) -> None:
+    content = page(client, reverse("home"))
+    assert "<h1" in content
+    assert "Why do my legs feel heavy when I run?" in content
+    assert "warning signs" in text_of(content)
+    start = re.search(r'<a[^>]*href="([^"]+)"[^>]*>\s*Start an assessment\s*</a>', content)
+    assert start, "no 'Start an assessment' link"
+    assert start.group(1) == reverse("legs:wizard")
+
+
+def test_about_says_what_the_site_is_and_is_not(client: Client) -> None:
+    words = text_of(page(client, reverse("about")))
+    assert "About Heavy Legs" in words
+    assert "not a diagnosis" in words
+    assert "Sources" in words
+
+
+def test_privacy_says_what_is_stored_and_how_to_export_and_delete(client: Client) -> None:
+    content = page(client, reverse("privacy"))
+    words = text_of(content)
+    for topic in ("What we store", "Export", "Deleting your account", "Login records"):
+        assert topic in words
+    assert f'href="{reverse("accounts:delete")}"' in content
+
+
+@pytest.mark.parametrize("name", ["home", "about", "privacy"])
+def test_public_pages_refuse_posts(client: Client, name: str) -> None:
+    assert client.post(reverse(name)).status_code == 405
+
+
+# LAYOUT
+
+
+@pytest.mark.parametrize("name", ["home", "about", "privacy", "accounts:login"])
+def test_every_page_has_skip_link_landmarks_and_the_safety_footer(client: Client, name: str) -> None:
+    content = page(client, reverse(name))
+    assert re.search(r'<a class="[^"]*skip-link[^"]*" href="#main">Skip to main content</a>', content)
+    assert '<main id="main"' in content
+    assert "<header" in content
+    assert '<nav class="navbar' in content and 'aria-label="Main"' in content
+    footer = content[content.index("<footer") :]
+    assert "Not a diagnosis." in footer
+    for target in ("about", "privacy", "legs:faq"):
+        assert f'href="{reverse(target)}"' in footer
+
+
+def test_nav_offers_log_in_and_sign_up_to_visitors(client: Client) -> None:
+    header = page(client, reverse("home")).split("</header>")[0]
+    assert f'href="{reverse("accounts:login")}"' in header
+    assert f'href="{reverse("accounts:signup")}"' in header
+    assert reverse("accounts:logout") not in header
+    assert reverse("accounts:profile") not in header
+
+
+def test_nav_offers_profile_and_log_out_to_members(client: Client) -> None:
+    client.force_login(make_user(display_name="Ada"))
+    header = page(client, reverse("home")).split("</header>")[0]
+    assert re.search(rf'<a [^>]*href="{reverse("accounts:profile")}"[^>]*>\s*Ada\s*</a>', header)
+    logout_form = re.search(
+        rf'<form method="post" action="{reverse("accounts:logout")}".*?</form>', header, re.S
+    )
+    assert logout_form, "log out must be a POST form"
+    assert "csrfmiddlewaretoken" in logout_form.group(0)
+    assert "Log out" in logout_form.group(0)
+    assert f'href="{reverse("accounts:login")}"' not in header
+    assert f'href="{reverse("accounts:signup")}"' not in header
+
+
+def test_messages_are_announced_to_screen_readers(client: Client) -> None:
+    client.force_login(make_user())
+    response = client.post(
+        reverse("accounts:profile"), {"display_name": "Ada", "distance_unit": "km"}, follow=True
+    )
+    content = response.content.decode()
+    assert re.search(r'role="status".*Your profile has been saved\.', content, re.S)
+
+
+# ERROR PAGES
+
+
+@pytest.mark.parametrize(
+    ("status", "handler", "heading"),
+    [
+        (400, legs_views.bad_request, "Bad request"),
+        (403, legs_views.permission_denied, "Not allowed"),
+        (404, legs_views.page_not_found, "Page not found"),
+        (500, legs_views.server_error, "Something went wrong"),
+    ],
+)
+def test_error_handlers_are_wired_and_render_their_page(
+    rf: RequestFactory, status: int, handler: Any, heading: str
+) -> None:
+    configured = get_resolver().resolve_error_handler(status)
+    assert configured is handler
+    request = rf.get("/somewhere/")
+    request.user = mock.Mock(is_authenticated=False)
+    response = handler(request) if status == 500 else handler(request, Exception("boom"))
+    assert response.status_code == status
+    content = response.content.decode()
+    assert f"<h1>{heading}</h1>" in content
+    assert "<main" in content
+    assert 'href="/"' in content
+
+
+def test_unknown_address_gets_the_404_page_in_the_site_layout(client: Client) -> None:
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    content = response.content.decode()
+    assert "<h1>Page not found</h1>" in content
+    assert "Not a diagnosis." in content
+
+
+def test_bad_host_gets_the_400_page(client: Client) -> None:
+    response = client.get("/", headers={"host": "attacker.example"})
+    assert response.status_code == 400
+    assert "<h1>Bad request</h1>" in response.content.decode()
+
+
+def test_crash_gets_the_standalone_500_page_with_the_safety_advice() -> None:
+    client = Client(raise_request_exception=False)
+    with mock.patch("legs.views.render", side_effect=RuntimeError("boom")):
+        response = client.get(reverse("home"))
+    assert response.status_code == 500
+    content = response.content.decode()
+    assert "<h1>Something went wrong</h1>" in content
+    assert "get medical help now" in content
+
+
+# HEALTH CHECK
+
+
+def test_healthz_answers_ok_in_exactly_one_query(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):  # SELECT 1
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == "ok"
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_answers_503_when_the_database_fails(client: Client) -> None:
+    with mock.patch.object(
+        legs_views.connection, "cursor", side_effect=OperationalError("database is down")
+    ):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == "error"
+
+
+def test_healthz_is_not_redirected_to_https(client: Client, settings: Any) -> None:
+    """Load balancers probe over plain HTTP inside the network."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/").status_code == 301
+    assert client.get("/healthz").status_code == 200
+
+
+def test_healthz_refuses_posts(client: Client) -> None:
+    assert client.post("/healthz").status_code == 405

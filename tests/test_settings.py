@@ -1,0 +1,242 @@
+"""Settings read from the environment, and the security headers every response carries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k3Yq-production-like-secret-9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a",
+    "ALLOWED_HOSTS": "heavylegs.example",
+    "EMAIL_URL": "smtp+tls://mailer:secret@127.0.0.1:587",
+}
+# Printed by the child process: the settings a test looks at, as JSON.
+DUMP = """
+import json
+import environ
+environ.Env.read_env = lambda *args, **kwargs: None  # a developer's own .env must not leak in
+from config import settings as s
+print(json.dumps({name: getattr(s, name) for name in NAMES}, default=str))
+"""
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """Only what a fresh shell has, plus the given variables."""
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env.update(values)
+    return env
+
+
+def settings_in(env: dict[str, str], *names: str) -> dict[str, Any]:
+    """Import config.settings in a fresh interpreter with exactly this environment."""
+    code = f"NAMES = {list(names)!r}\n{DUMP}"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    values: dict[str, Any] = json.loads(result.stdout)
+    return values
+
+
+# SECRET KEY AND DEBUG
+
+
+def test_missing_secret_key_with_debug_off_is_a_clear_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env=clean_env(DEBUG="false", SECRET_KEY=""),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: SECRET_KEY")
+    assert "environment variable" in last_line
+
+
+def test_debug_is_off_unless_asked_for() -> None:
+    values = settings_in({"SECRET_KEY": "x" * 50}, "DEBUG")
+    assert values["DEBUG"] is False
+
+
+def test_debug_runs_without_a_secret_key() -> None:
+    values = settings_in({"DEBUG": "true"}, "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
+    assert values["DEBUG"] is True
+    assert values["SECRET_KEY"]
+    assert "localhost" in values["ALLOWED_HOSTS"]
+
+
+def test_production_defaults_are_secure() -> None:
+    values = settings_in(
+        PRODUCTION,
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "STORAGES",
+        "ALLOWED_HOSTS",
+    )
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 60 * 60 * 24 * 365
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["ALLOWED_HOSTS"] == ["heavylegs.example"]
+    assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+
+
+def test_check_deploy_passes_with_a_production_environment() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=clean_env(**PRODUCTION),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+# DATABASE
+
+
+def test_default_database_is_sqlite_tuned_for_concurrent_writes() -> None:
+    database = settings_in({"DEBUG": "true"}, "DATABASES")["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == str(ROOT / "db.sqlite3")
+    options = database["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]
+    assert "busy_timeout=" in options["init_command"]
+    assert options["timeout"] >= 5
+
+
+def test_postgres_database_url_gives_persistent_checked_connections() -> None:
+    url = "postgres://heavy:pw@db.internal:5432/heavylegs"
+    database = settings_in({"DEBUG": "true", "DATABASE_URL": url}, "DATABASES")["DATABASES"][
+        "default"
+    ]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["NAME"], database["HOST"], database["PORT"]) == ("heavylegs", "db.internal", 5432)
+    assert database["CONN_MAX_AGE"] > 0
+    assert database["CONN_HEALTH_CHECKS"] is True
+    assert "transaction_mode" not in database.get("OPTIONS", {})
+
+
+# EMAIL, CACHE AND SESSIONS
+
+
+def test_email_defaults_to_the_console() -> None:
+    mailers = settings_in({"DEBUG": "true"}, "MAILERS")["MAILERS"]
+    assert mailers["default"]["BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_smtp_email_url_maps_into_mailers() -> None:
+    env = {"DEBUG": "true", "EMAIL_URL": "smtp+tls://mailer:s3cret@mail.example:587"}
+    mailer = settings_in(env, "MAILERS")["MAILERS"]["default"]
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] == {
+        "host": "mail.example",
+        "port": 587,
+        "username": "mailer",
+        "password": "s3cret",
+        "use_tls": True,
+    }
+
+
+def test_default_cache_is_local_memory_with_database_sessions() -> None:
+    values = settings_in({"DEBUG": "true"}, "CACHES", "SESSION_ENGINE")
+    assert values["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+
+
+def test_redis_cache_url_gives_django_redis_and_cached_db_sessions() -> None:
+    env = {"DEBUG": "true", "CACHE_URL": "redis://127.0.0.1:6379/1"}
+    values = settings_in(env, "CACHES", "SESSION_ENGINE")
+    cache = values["CACHES"]["default"]
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert cache["LOCATION"] == "redis://127.0.0.1:6379/1"
+    assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+
+
+# SECURITY HEADERS
+
+
+@pytest.fixture
+def home_response(client: Client, db: None) -> Any:
+    return client.get("/")
+
+
+def test_responses_refuse_framing_and_sniffing(home_response: Any) -> None:
+    assert home_response.status_code == 200
+    assert home_response["X-Frame-Options"] == "DENY"
+    assert home_response["X-Content-Type-Options"] == "nosniff"
+    assert home_response["Referrer-Policy"] == "same-origin"
+    assert home_response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_content_security_policy_is_strict(home_response: Any) -> None:
+    policy = home_response["Content-Security-Policy"]
+    directives = dict(
+        (part.strip().split(" ", 1) + [""])[:2] for part in policy.split(";") if part.strip()
+    )
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+
+
+def test_permissions_policy_switches_off_unused_features(home_response: Any) -> None:
+    policy = home_response["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+        assert feature in policy
+
+
+def test_permissions_policy_follows_the_setting(client: Client, db: None, settings: Any) -> None:
+    settings.PERMISSIONS_POLICY = "camera=(self)"
+    assert client.get("/")["Permissions-Policy"] == "camera=(self)"
+    settings.PERMISSIONS_POLICY = ""
+    assert "Permissions-Policy" not in client.get("/")
+
+
+def test_permissions_policy_is_on_every_kind_of_response(client: Client, db: None) -> None:
+    for url in ("/healthz", "/no-such-page/"):
+        assert "camera=()" in client.get(url)["Permissions-Policy"]
+
+
+def test_session_and_csrf_cookies_are_hidden_from_scripts(client: Client, db: None) -> None:
+    from tests.factories import PASSWORD, make_user
+
+    make_user()
+    login_page = client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/", {"username": "runner@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    for cookie in (login_page.cookies["csrftoken"], response.cookies["sessionid"]):
+        assert cookie["httponly"]
+        assert cookie["samesite"] == "Lax"

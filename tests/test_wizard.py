@@ -1,0 +1,530 @@
+"""The assessment wizard and the result page, through the Django test client."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+
+from legs.diagnosis import assess
+from legs.knowledge import get_knowledge
+from legs.models import Choice, Evidence, Question, Step
+from legs.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, SKIP_LABEL
+from tests.factories import make_user
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+PREFIX = "assessment_wizard"
+STEPS = ["safety", "pattern", "training", "fuel", "recovery", "health"]
+# A runner who starts cold from the front door; legs heavy for the first kilometre.
+SELF_CARE: dict[str, Any] = {
+    "warning_signs": ["none"],
+    "legs": "both",
+    "timing": "early_then_eases",
+    "relief": "eases_once_warm",
+    "duration": "under_1_week",
+    "symptoms": ["none"],
+    "warmup": "none",
+    "rest_days_7d": "2_plus",
+    "weekly_change": "same",
+    "easy_effort": "conversational",
+    "strength": "regular",
+    "pre_run_food": "meal_2_4h",
+    "sleep_hours": "7_9",
+    "age": "18_39",
+    "risk_factors": ["none"],
+    "medications": ["none"],
+}
+
+
+def step_url(step: str) -> str:
+    return reverse("legs:wizard_step", args=[step])
+
+
+def step_data(step: str, answers: Mapping[str, Any], current: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {f"{PREFIX}-current_step": current or step}
+    data.update({f"{step}-{key}": value for key, value in answers.items()})
+    return data
+
+
+def post_step(client: Client, step: str, answers: Mapping[str, Any], **extra: Any) -> Any:
+    return client.post(step_url(step), {**step_data(step, answers), **extra})
+
+
+def walk_wizard(client: Client, answers: Mapping[str, Any]) -> tuple[Any, list[str]]:
+    """Answer each step the wizard shows from `answers`; the last page and the steps seen."""
+    response = client.get(reverse("legs:wizard"), follow=True)
+    seen: list[str] = []
+    for _ in range(20):
+        if response.resolver_match.url_name != "wizard_step":
+            return response, seen
+        step = response.context["step"]
+        assert step.key not in seen, f"{step.key} came back: {response.context['form'].errors}"
+        seen.append(step.key)
+        given = {key: answers[key] for key in step.questions if key in answers}
+        response = client.post(step_url(step.key), step_data(step.key, given), follow=True)
+    raise AssertionError("the wizard never finished")
+
+
+def inputs(html: str, name: str) -> dict[str, bool]:
+    """Each input of a question: value → whether it is checked."""
+    found = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag:
+            value = re.search(r'value="([^"]*)"', tag)
+            found[value.group(1) if value else ""] = " checked" in tag
+    return found
+
+
+def checked(response: Any, step: str, key: str) -> set[str]:
+    return {v for v, on in inputs(response.content.decode(), f"{step}-{key}").items() if on}
+
+
+def text(response: Any) -> str:
+    return html.unescape(response.content.decode())
+
+
+def stored(client: Client) -> dict[str, Any]:
+    result: dict[str, Any] = client.session[RESULT_SESSION_KEY]
+    return result
+
+
+# -- the walk ----------------------------------------------------------------------------
+
+
+def test_the_assessment_starts_at_the_warning_signs(client: Client) -> None:
+    response = client.get(reverse("legs:wizard"))
+    assert response.status_code == 302
+    assert response["Location"] == step_url("safety")
+    page = client.get(step_url("safety"))
+    assert page.status_code == 200
+    assert page.context["step"].key == "safety"
+    assert "Step 1 of 6" in page.content.decode()
+
+
+def test_a_full_walk_through_every_step_gives_the_result(client: Client) -> None:
+    response, seen = walk_wizard(client, SELF_CARE)
+    assert seen == STEPS
+    assert response.redirect_chain[-1] == (reverse("legs:result"), 302)
+    assert response.status_code == 200
+    saved = stored(client)
+    assert saved.keys() == {"answers", "result", "knowledge_version", "created"}
+    assert saved["answers"] == SELF_CARE
+    assert saved["result"] == assess(SELF_CARE, get_knowledge()).to_dict()
+    assert saved["knowledge_version"] == get_knowledge().version
+    assert saved["result"]["causes"][0]["slug"] == "insufficient-warmup"
+    assert "No warning signs in your answers" in response.content.decode()
+
+
+def test_each_step_shows_where_the_runner_is(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    page = client.get(step_url("pattern")).content.decode()
+    assert "Step 2 of 6" in page
+    assert re.search(r'<progress[^>]*value="2"[^>]*max="6"', page)
+
+
+@pytest.mark.parametrize(
+    ("sign", "heading"),
+    [
+        ("chest_symptoms", "Get emergency help now"),
+        ("one_leg_swollen_painful", "See a doctor today"),
+    ],
+)
+def test_a_help_now_answer_at_step_one_ends_the_wizard_at_once(
+    client: Client, sign: str, heading: str
+) -> None:
+    response = post_step(client, "safety", {"warning_signs": [sign]})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("legs:result")
+    saved = stored(client)
+    assert saved["answers"] == {"warning_signs": [sign]}
+    assert saved["result"]["causes"] == []
+    page = text(client.get(reverse("legs:result")))
+    assert heading in page
+    message = Choice.objects.get(question__key="warning_signs", value=sign).triage_message
+    assert message.split(".")[0] in page
+    assert "Because you said" not in page
+    assert "causes-heading" not in page
+    # The wizard itself starts afresh afterwards.
+    assert client.get(reverse("legs:wizard"))["Location"] == step_url("safety")
+    assert checked(client.get(step_url("safety")), "safety", "warning_signs") == set()
+
+
+def test_a_see_a_doctor_soon_answer_lets_the_runner_carry_on(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    response = post_step(client, "pattern", {"symptoms": ["breathless_on_easy_runs"]})
+    assert response["Location"] == step_url("training")
+
+
+def test_back_shows_the_earlier_answers_ticked(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "one", "symptoms": ["cramps", "muscles_sore_to_touch"]})
+    response = post_step(client, "training", {}, wizard_goto_step="pattern")
+    assert response.status_code == 302
+    assert response["Location"] == step_url("pattern")
+    page = client.get(step_url("pattern"))
+    assert checked(page, "pattern", "legs") == {"one"}
+    assert checked(page, "pattern", "symptoms") == {"cramps", "muscles_sore_to_touch"}
+    back = post_step(client, "pattern", {}, wizard_goto_step="safety")
+    assert checked(client.get(back["Location"]), "safety", "warning_signs") == {"none"}
+
+
+def test_back_keeps_what_was_ticked_on_the_page_being_left(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "both"})
+    post_step(client, "training", {"warmup": "none"}, wizard_goto_step="pattern")
+    post_step(client, "pattern", {"legs": "both"})
+    assert checked(client.get(step_url("training")), "training", "warmup") == {"none"}
+
+
+def test_back_from_a_page_with_a_mistake_just_goes_back(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    response = post_step(
+        client, "pattern", {"symptoms": ["none", "cramps"]}, wizard_goto_step="safety"
+    )
+    assert response["Location"] == step_url("safety")
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    assert checked(client.get(step_url("pattern")), "pattern", "symptoms") == set()
+
+
+def test_optional_questions_can_be_left_unanswered(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    page = client.get(step_url("pattern")).content.decode()
+    assert SKIP_LABEL in page
+    response = post_step(client, "pattern", {"legs": ""})
+    assert response["Location"] == step_url("training")
+    response, _ = walk_wizard(client, {"warning_signs": ["none"]})
+    assert stored(client)["answers"] == {"warning_signs": ["none"]}
+    assert stored(client)["result"]["triage"] == "self_care"
+
+
+def test_the_warning_signs_question_must_be_answered(client: Client) -> None:
+    response = post_step(client, "safety", {})
+    assert response.status_code == 200
+    assert response.context["step"].key == "safety"
+    page = response.content.decode()
+    error = re.search(r'<div[^>]*id="id_safety-warning_signs_errors"[^>]*>(.*?)</div>', page, re.S)
+    assert error is not None
+    assert "Please answer this question" in error.group(1)
+    # The error belongs to the question's fieldset, before its boxes, and is announced with it.
+    fieldset = page[page.index("<fieldset") : page.index("</fieldset>")]
+    assert "id_safety-warning_signs_errors" in fieldset
+    assert re.search(r'aria-describedby="[^"]*id_safety-warning_signs_errors', fieldset)
+    assert fieldset.index("_errors") < fieldset.index('type="checkbox"')
+
+
+def test_none_with_another_answer_is_an_error_beside_the_question(client: Client) -> None:
+    response = post_step(client, "safety", {"warning_signs": ["none", "dark_urine"]})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "warning_signs": [
+            "“None of these” cannot be ticked together with another answer. Untick one of them."
+        ]
+    }
+    assert "cannot be ticked together" in response.content.decode()
+    assert RESULT_SESSION_KEY not in client.session
+
+
+def test_an_answer_that_is_not_offered_is_an_error(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    response = post_step(client, "pattern", {"legs": "three"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"legs": ["Pick one of the answers shown."]}
+
+
+# -- refreshing, tabs, expiry, tampering ----------------------------------------------------
+
+
+def test_refreshing_a_step_changes_nothing(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "one"})
+    for _ in range(2):
+        page = client.get(step_url("training"))
+        assert page.status_code == 200
+        assert page.context["step"].key == "training"
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"one"}
+    response, _ = walk_wizard(client, SELF_CARE)
+    assert stored(client)["answers"] == SELF_CARE
+
+
+def test_a_step_sent_again_from_an_older_tab_carries_on_from_there(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "both"})
+    post_step(client, "training", {"warmup": "none"})
+    # The other tab still shows the pattern step and sends it with another answer.
+    response = post_step(client, "pattern", {"legs": "one", "timing": "early_then_eases"})
+    assert response["Location"] == step_url("training")
+    page = client.get(step_url("training"))
+    assert checked(page, "training", "warmup") == {"none"}
+    for step in ["training", "fuel", "recovery"]:
+        response = post_step(client, step, {"warmup": "none"} if step == "training" else {})
+    response = client.post(step_url("health"), step_data("health", {}), follow=True)
+    assert response.status_code == 200
+    assert stored(client)["answers"] == {
+        "warning_signs": ["none"],
+        "legs": "one",
+        "timing": "early_then_eases",
+        "warmup": "none",
+    }
+
+
+def test_an_expired_session_restarts_politely(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "both"})
+    Session.objects.all().delete()
+    response = client.post(
+        step_url("training"), step_data("training", {"warmup": "none"}), follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1] == (step_url("safety"), 302)
+    assert RESTART_MESSAGE in response.content.decode()
+
+
+def test_back_after_the_session_expired_restarts_politely(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    Session.objects.all().delete()
+    response = client.post(
+        step_url("pattern"),
+        step_data("pattern", {}, current="pattern") | {"wizard_goto_step": "safety"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert RESTART_MESSAGE in response.content.decode()
+
+
+def test_opening_a_later_step_without_earlier_answers_starts_at_the_beginning(
+    client: Client,
+) -> None:
+    response = client.get(step_url("fuel"), follow=True)
+    assert response.redirect_chain[-1] == (step_url("safety"), 302)
+    assert RESTART_MESSAGE in response.content.decode()
+
+
+def test_skipping_ahead_by_address_goes_to_the_first_unanswered_step(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    response = client.get(step_url("recovery"))
+    assert response["Location"] == step_url("pattern")
+
+
+def test_the_finish_address_without_answers_restarts(client: Client) -> None:
+    response = client.get(step_url("finish"), follow=True)
+    assert response.redirect_chain[-1] == (step_url("safety"), 302)
+    assert RESTART_MESSAGE in response.content.decode()
+
+
+def test_the_finish_address_with_unfinished_steps_goes_back_to_them(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {})
+    response = client.get(step_url("finish"))
+    assert response["Location"] == step_url("training")
+
+
+def test_a_missing_management_form_is_a_bad_request(client: Client) -> None:
+    response = client.post(step_url("safety"), {"safety-warning_signs": ["none"]})
+    assert response.status_code == 400
+
+
+def test_a_page_naming_a_step_that_no_longer_exists_restarts_politely(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    response = client.post(step_url("pattern"), step_data("pattern", {}, current="gone"))
+    assert response["Location"] == reverse("legs:wizard")
+    assert RESTART_MESSAGE in client.get(step_url("safety")).content.decode()
+
+
+def test_an_unknown_step_address_goes_to_the_first_step(client: Client) -> None:
+    response = client.get(reverse("legs:wizard_step", args=["no-such-step"]))
+    assert response.status_code == 302
+    assert response["Location"] == step_url("safety")
+
+
+def test_start_again_forgets_the_answers(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "one"})
+    response = client.get(reverse("legs:wizard") + "?reset=1")
+    assert response["Location"].startswith(step_url("safety"))
+    assert client.get(step_url("pattern"))["Location"] == reverse("legs:wizard")
+
+
+def test_a_wizard_post_costs_a_fixed_number_of_queries(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    get_knowledge()  # warm, as on a running server
+    # 1 knowledge revision, 2 session row, 3-5 session update inside a savepoint
+    # (the savepoint pair is the test's transaction; in production it is 3 queries)
+    with django_assert_num_queries(5):
+        response = post_step(client, "pattern", {"legs": "both", "symptoms": ["cramps"]})
+    assert response.status_code == 302
+    with django_assert_num_queries(5):
+        response = post_step(client, "training", {"warmup": "none", "strength": "regular"})
+    assert response.status_code == 302
+
+
+# -- the knowledge base drives the wizard ------------------------------------------------------
+
+
+def test_an_editors_new_question_is_asked_at_once(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {})
+    assert "How hilly" not in client.get(step_url("training")).content.decode()
+    question = Question.objects.create(
+        step=Step.objects.get(key="training"),
+        key="hills",
+        text="How hilly are your runs?",
+        order=99,
+    )
+    steep = Choice.objects.create(
+        question=question, value="steep", label="Very hilly", because="your runs are very hilly"
+    )
+    Choice.objects.create(question=question, value="flat", label="Flat")
+    Evidence.objects.create(choice=steep, cause=get_cause("weak-muscles"), weight=6)
+    page = client.get(step_url("training"))
+    assert "How hilly are your runs?" in page.content.decode()
+    assert inputs(page.content.decode(), "training-hills").keys() == {"steep", "flat", ""}
+    response, _ = walk_wizard(client, {**SELF_CARE, "hills": "steep"})
+    assert stored(client)["answers"]["hills"] == "steep"
+    weak = next(c for c in stored(client)["result"]["causes"] if c["slug"] == "weak-muscles")
+    assert "your runs are very hilly" in [r["text"] for r in weak["because"]]
+
+
+def test_an_editors_new_step_is_counted_in_the_progress(client: Client) -> None:
+    step = Step.objects.create(key="terrain", title="Terrain", order=2)
+    question = Question.objects.create(step=step, key="surface", text="What do you run on?")
+    Choice.objects.create(question=question, value="road", label="Road")
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {})
+    assert "Step 3 of 7" in client.get(step_url("terrain")).content.decode()
+
+
+def test_an_inactive_question_is_not_asked(client: Client) -> None:
+    Question.objects.filter(key="legs").update(active=False)
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    page = client.get(step_url("pattern")).content.decode()
+    assert "pattern-legs" not in page
+    assert "pattern-timing" in page
+
+
+def test_without_its_warning_signs_the_assessment_is_not_offered(client: Client) -> None:
+    Question.objects.filter(key="warning_signs").update(active=False)
+    response = client.get(reverse("legs:wizard"))
+    assert response.status_code == 503
+    assert "not available right now" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_empty_knowledge_base_shows_a_friendly_page(client: Client) -> None:
+    Step.objects.all().delete()
+    Question.objects.all().delete()
+    response = client.get(step_url("safety"))
+    assert response.status_code == 503
+    assert "not available right now" in response.content.decode()
+
+
+def get_cause(slug: str) -> Any:
+    from legs.models import Cause
+
+    return Cause.objects.get(slug=slug)
+
+
+# -- the result page ---------------------------------------------------------------------------
+
+
+def test_the_result_page_explains_each_cause(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    result = stored(client)["result"]
+    response = client.get(reverse("legs:result"))
+    page = text(response)
+    assert response.status_code == 200
+    assert "No warning signs in your answers" in page
+    assert "triage-self_care" in page
+    for cause in result["causes"][:6]:
+        assert f'href="{reverse("legs:cause_detail", args=[cause["slug"]])}"' in page
+        assert cause["band"].capitalize() in page
+        for reason in cause["because"]:
+            assert reason["text"] in page
+        for remedy in cause["remedies"][:3]:
+            assert remedy["title"] in page
+    assert page.count("Because you said") == min(len(result["causes"]), 6)
+    assert "This is not a diagnosis" in page
+
+
+def test_the_result_page_can_be_printed_without_inline_script(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    page = client.get(reverse("legs:result")).content.decode()
+    assert re.search(r"<button[^>]*data-print[^>]*>\s*Print", page)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    assert " onclick=" not in page
+    assert " style=" not in page
+    site_js = Path(__file__).resolve().parents[1] / "static" / "js" / "site.js"
+    assert "[data-print]" in site_js.read_text() and "window.print()" in site_js.read_text()
+
+
+def test_a_see_a_doctor_soon_result_shows_the_warnings_and_the_causes(client: Client) -> None:
+    walk_wizard(client, {**SELF_CARE, "symptoms": ["breathless_on_easy_runs"]})
+    page = text(client.get(reverse("legs:result")))
+    assert "Book a doctor's appointment in the coming days" in page
+    message = Choice.objects.get(question__key="symptoms", value="breathless_on_easy_runs")
+    assert message.triage_message.split(".")[0] in page
+    assert "Because you said" in page
+
+
+def test_anonymous_runners_are_invited_to_sign_up_or_log_in(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    page = client.get(reverse("legs:result")).content.decode()
+    next_part = "?next=" + reverse("legs:result")
+    assert f'href="{reverse("accounts:signup")}{next_part}"' in page
+    assert f'href="{reverse("accounts:login")}{next_part}"' in page
+
+
+def test_logged_in_runners_are_not_asked_to_sign_up(client: Client) -> None:
+    client.force_login(make_user())
+    walk_wizard(client, SELF_CARE)
+    page = client.get(reverse("legs:result")).content.decode()
+    assert reverse("accounts:signup") + "?next=" not in page
+    assert "This is not a diagnosis" in page
+
+
+def test_no_result_yet_sends_the_runner_to_the_questions(client: Client) -> None:
+    response = client.get(reverse("legs:result"), follow=True)
+    assert response.redirect_chain[0] == (reverse("legs:wizard"), 302)
+    assert "There is no assessment result yet" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "bad", [{"result": {"triage": "maybe"}}, {"result": ["x"]}, {"answers": {}}, "junk"]
+)
+def test_a_damaged_stored_result_sends_the_runner_to_the_questions(
+    client: Client, bad: object
+) -> None:
+    session = client.session
+    session[RESULT_SESSION_KEY] = bad
+    session.save()
+    response = client.get(reverse("legs:result"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("legs:wizard")
+
+
+def test_a_stored_help_now_result_never_lists_causes(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    session = client.session
+    saved = session[RESULT_SESSION_KEY]
+    saved["result"]["triage"] = "emergency"
+    session[RESULT_SESSION_KEY] = saved
+    session.save()
+    page = client.get(reverse("legs:result")).content.decode()
+    assert "Get emergency help now" in page
+    assert "Because you said" not in page
+
+
+def test_the_result_page_is_not_cached(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    response = client.get(reverse("legs:result"))
+    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in client.get(step_url("safety"))["Cache-Control"]
