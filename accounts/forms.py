@@ -3,7 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    BaseUserCreationForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+)
 
 from .models import User
 
@@ -12,6 +18,23 @@ DUPLICATE_EMAIL = (
     "An account with this email address already exists. Log in, or reset your password "
     "if you have forgotten it."
 )
+
+
+def minimum_password_length() -> int:
+    for validator in password_validation.get_default_password_validators():
+        if isinstance(validator, password_validation.MinimumLengthValidator):
+            return validator.min_length
+    return 1
+
+
+def plain_password_help(form: forms.BaseForm, new: str, confirm: str) -> None:
+    """Plain words instead of Django's list of validator rules (the rules still apply)."""
+    form.fields[new].help_text = (
+        f"At least {minimum_password_length()} characters. Avoid common passwords, numbers "
+        "only, or anything like your email address."
+    )
+    form.fields[confirm].label = "Confirm password"
+    form.fields[confirm].help_text = "Type the same password again."
 
 
 class SignUpForm(BaseUserCreationForm[User]):
@@ -24,6 +47,10 @@ class SignUpForm(BaseUserCreationForm[User]):
             "distance_unit": forms.RadioSelect,
         }
         error_messages = {"distance_unit": UNIT_ERRORS}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plain_password_help(self, "password1", "password2")
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
@@ -54,6 +81,18 @@ class ProfileForm(forms.ModelForm[User]):
         error_messages = {"distance_unit": UNIT_ERRORS}
 
 
+class PlainPasswordChangeForm(PasswordChangeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plain_password_help(self, "new_password1", "new_password2")
+
+
+class PlainSetPasswordForm(SetPasswordForm[User]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plain_password_help(self, "new_password1", "new_password2")
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         label="Your password",
@@ -74,4 +113,11 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-__all__ = ["DeleteAccountForm", "EmailAuthenticationForm", "ProfileForm", "SignUpForm"]
+__all__ = [
+    "DeleteAccountForm",
+    "EmailAuthenticationForm",
+    "PlainPasswordChangeForm",
+    "PlainSetPasswordForm",
+    "ProfileForm",
+    "SignUpForm",
+]

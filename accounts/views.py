@@ -3,15 +3,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from .forms import DUPLICATE_EMAIL, DeleteAccountForm, ProfileForm, SignUpForm
+from .forms import (
+    DUPLICATE_EMAIL,
+    DeleteAccountForm,
+    PlainSetPasswordForm,
+    ProfileForm,
+    SignUpForm,
+)
 from .models import User
 from .services import account_delete, login_lockout_clear
 
@@ -72,6 +78,8 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's reset confirmation, which also lifts any login lockout on the account."""
+
+    form_class = PlainSetPasswordForm
 
     def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)

@@ -32,6 +32,12 @@ from .models import (
     Step,
 )
 
+
+def short_text() -> forms.Textarea:
+    """A two-line box for one-sentence fields that can run past the admin's narrow input."""
+    return forms.Textarea(attrs={"rows": 2, "cols": 60, "class": "vLargeTextField"})
+
+
 MARKDOWN_HELP = (
     "Markdown: leave a blank line between paragraphs, start list lines with “- ”, "
     "write **bold** and [link text](https://…). Scripts and HTML are removed."
@@ -111,6 +117,7 @@ class QuestionForm(forms.ModelForm[Question]):
             "A pick-all question should have a “none” answer.",
             "order": "Position within the step; smaller numbers come first.",
         }
+        widgets = {"text": short_text(), "help_text": short_text()}
 
 
 class ChoiceForm(forms.ModelForm[Choice]):
@@ -121,7 +128,7 @@ class ChoiceForm(forms.ModelForm[Choice]):
             "label": "The answer as runners read it.",
             "order": "Position in the list of answers; smaller numbers come first.",
         }
-        widgets = {"triage_message": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+        widgets = {"label": short_text(), "because": short_text(), "triage_message": short_text()}
 
 
 class EvidenceForm(forms.ModelForm[Evidence]):
@@ -276,9 +283,17 @@ class CauseEvidenceInline(admin.TabularInline[Evidence, Cause]):
         return (
             super()
             .get_queryset(request)
-            .select_related("choice__question")
+            .select_related("choice__question", "cause")
             .order_by("-weight", "choice__question__key", "choice__value")
         )
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField[Any] | None:
+        if db_field.name == "choice":
+            # The selected answer is shown as "question = value": fetch the question with it.
+            kwargs["queryset"] = Choice.objects.select_related("question")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="question")
     def question_text(self, obj: Evidence) -> str:
@@ -301,7 +316,7 @@ class CauseAdmin(admin.ModelAdmin[Cause]):
     list_display_links = ("name",)
     list_filter = ("category", "published")
     search_fields = ("name", "slug", "summary")
-    ordering = ("category", "order", "name")
+    ordering = ("order", "name")
     prepopulated_fields = {"slug": ("name",)}
     actions = (publish, unpublish)
     inlines = (RemedyInline, SourceInline, CauseEvidenceInline)
@@ -335,7 +350,7 @@ class CauseAdmin(admin.ModelAdmin[Cause]):
     def remedy_count(self, obj: Cause) -> int:
         return int(getattr(obj, "remedy_total", 0))
 
-    @admin.display(description="answers pointing here", ordering="pointing_total")
+    @admin.display(description="answers for it", ordering="pointing_total")
     def pointing_answers(self, obj: Cause) -> int:
         return int(getattr(obj, "pointing_total", 0))
 
@@ -358,11 +373,17 @@ class CauseAdmin(admin.ModelAdmin[Cause]):
 # QUESTIONS AND ANSWERS -----------------------------------------------------------------
 
 
-class ChoiceInline(admin.TabularInline[Choice, Question]):
+class ChoiceInline(admin.StackedInline[Choice, Question]):
     model = Choice
     form = ChoiceForm
     extra = 0
-    fields = ("value", "label", "because", "order", "triage", "triage_message", "points_to")
+    fields = (
+        ("value", "order"),
+        "label",
+        "because",
+        ("triage", "triage_message"),
+        "points_to",
+    )
     readonly_fields = ("points_to",)
     show_change_link = True
 
@@ -583,7 +604,7 @@ class RulesReport:
 
 def build_rules_report() -> RulesReport:
     """The engine's rules in one view, in three queries whatever the size."""
-    causes = {c.pk: CauseRules(c) for c in Cause.objects.order_by("category", "order", "name")}
+    causes = {c.pk: CauseRules(c) for c in Cause.objects.order_by("order", "name")}
     evidence = Evidence.objects.select_related("choice__question").order_by(
         "-weight", "choice__question__key", "choice__order"
     )

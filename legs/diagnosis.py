@@ -248,32 +248,31 @@ def rank_causes(
     Ties are broken by the editors' cause order, then by slug, so equal scores always
     come out the same way.
     """
+    causes = knowledge.causes
     totals: dict[str, float] = {}
-    reasons: dict[str, list[Reason]] = {}
+    # The answers that argue for each cause; turned into reasons only for listed causes.
+    pointers: dict[str, list[tuple[QuestionInfo, ChoiceInfo]]] = {}
     for question, choice in chosen:
         for slug, weight in choice.evidence:
-            if slug not in knowledge.causes:
+            if slug not in causes:
                 continue
             totals[slug] = totals.get(slug, 0.0) + weight
             if weight > 0:
-                reasons.setdefault(slug, []).append(
-                    Reason(question.key, choice.value, choice.because or choice.label)
-                )
+                pointers.setdefault(slug, []).append((question, choice))
     # Rounded before ranking: weights have one decimal, and float sums such as
     # 0.1 + 0.2 must tie with 0.3 rather than depend on the order of addition.
     scores = {slug: round(total, 2) for slug, total in totals.items()}
     listed = sorted(
-        (slug for slug, score in scores.items() if score >= MIN_LISTED_SCORE and slug in reasons),
-        key=lambda slug: (-scores[slug], knowledge.causes[slug].order, slug),
+        (slug for slug, score in scores.items() if score >= MIN_LISTED_SCORE and slug in pointers),
+        key=lambda slug: (-scores[slug], causes[slug].order, slug),
     )
     if not listed:
         return ()
     top = scores[listed[0]]
     ranked = []
     for slug in listed:
-        cause, score = knowledge.causes[slug], scores[slug]
+        cause, score = causes[slug], scores[slug]
         band = LIKELY if score >= LIKELY_SCORE and score >= LIKELY_SHARE * top else POSSIBLE
-        ranked.append(
-            RankedCause(slug, cause.name, score, band, tuple(reasons[slug]), cause.remedies)
-        )
+        because = tuple(Reason(q.key, c.value, c.because or c.label) for q, c in pointers[slug])
+        ranked.append(RankedCause(slug, cause.name, score, band, because, cause.remedies))
     return tuple(ranked)

@@ -18,7 +18,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from .models import Cause, Choice, Evidence, Faq, Question, Remedy, Source, Step
+from .models import (
+    Cause,
+    Choice,
+    Evidence,
+    Faq,
+    KnowledgeRevision,
+    Question,
+    Remedy,
+    Source,
+    Step,
+)
 
 FORMAT = 1
 SEED_DIR = Path(__file__).resolve().parent / "seed"
@@ -415,11 +425,10 @@ class _Writer:
         self.skipped = 0
 
     @staticmethod
-    def _save(obj: models.Model, where: str) -> None:
-        try:
-            obj.full_clean(validate_unique=False)
-        except ValidationError as exc:
-            raise _problem(where, exc) from exc
+    def _save(obj: models.Model) -> None:
+        # Every row was checked by validate_rows (built by the same functions) and the
+        # file's identifiers for duplicates; the parents were just saved. A conflict that
+        # still slips through ends as an IntegrityError, reported by import_knowledge.
         obj.save()
 
     def _upsert[M: models.Model](
@@ -440,7 +449,7 @@ class _Writer:
             self.updated += 1
         for name, parent in parents.items():
             setattr(obj, name, parent)
-        self._save(obj, where)
+        self._save(obj)
         return obj, True
 
     def causes(self, doc: dict[str, Any]) -> None:
@@ -453,12 +462,12 @@ class _Writer:
             for j, src in enumerate(item.get("sources", [])):
                 source = _source(src, j)
                 source.cause = cause
-                self._save(source, f"{where}.sources[{j}]")
+                self._save(source)
             Remedy.objects.filter(cause=cause).delete()
             for j, rem in enumerate(item.get("remedies", [])):
                 remedy = _remedy(rem, j)
                 remedy.cause = cause
-                self._save(remedy, f"{where}.remedies[{j}]")
+                self._save(remedy)
 
     def steps(self, doc: dict[str, Any]) -> None:
         cause_ids = dict(Cause.objects.values_list("slug", "pk"))
@@ -476,25 +485,30 @@ class _Writer:
     def _choices(
         self, question: Question, item: dict[str, Any], where: str, cause_ids: dict[str, int]
     ) -> None:
+        existing = {c.value: c for c in Choice.objects.filter(question=question)}
+        Evidence.objects.filter(choice__question=question).delete()
+        evidence: list[Evidence] = []
         keep: list[int] = []
         for k, citem in enumerate(item.get("choices", [])):
             cwhere = _place(f"{where}.choices[{k}]", citem, "value")
             new = _choice(citem, k)
-            choice = Choice.objects.filter(question=question, value=new.value).first() or new
+            choice = existing.get(new.value, new)
             for name in CHOICE_FIELDS:
                 setattr(choice, name, getattr(new, name))
             choice.question = question
-            self._save(choice, cwhere)
+            self._save(choice)
             keep.append(choice.pk)
-            Evidence.objects.filter(choice=choice).delete()
-            for m, eitem in enumerate(citem.get("evidence", [])):
-                ewhere = f"{cwhere}.evidence[{m}]"
-                evidence = Evidence(
+            evidence.extend(
+                Evidence(
                     choice=choice,
                     cause_id=cause_ids[eitem["cause"]],
-                    weight=_weight(eitem["weight"], ewhere),
+                    weight=_weight(eitem["weight"], f"{cwhere}.evidence[{m}]"),
                 )
-                self._save(evidence, ewhere)
+                for m, eitem in enumerate(citem.get("evidence", []))
+            )
+        # One INSERT per question; bulk_create skips save(), so the import bumps the
+        # knowledge revision itself at the end.
+        Evidence.objects.bulk_create(evidence)
         Choice.objects.filter(question=question).exclude(pk__in=keep).delete()
 
     def faqs(self, doc: dict[str, Any]) -> None:
@@ -536,6 +550,8 @@ def import_knowledge(
                 for doc in docs:
                     if section in doc:
                         getattr(writer, section)(doc)
+            if writer.created or writer.updated:
+                KnowledgeRevision.bump()
     except (ProtectedError, RestrictedError) as exc:
         raise KnowledgeFileError(
             f"the knowledge base cannot be replaced while other records use it: {exc.args[0]}"

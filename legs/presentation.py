@@ -19,6 +19,10 @@ TRIAGE_TEXT: dict[str, dict[str, str]] = {
             "away. Stop running. Call your emergency number (999, 112 or 911) or go to the "
             "nearest emergency department. Do not drive yourself."
         ),
+        "after": (
+            "If you can, ask someone to stay with you, and show this page to the people who "
+            "help you."
+        ),
         "css": "alert-danger",
     },
     "urgent": {
@@ -29,6 +33,10 @@ TRIAGE_TEXT: dict[str, dict[str, str]] = {
             "nurse line (111 in the UK). If it gets worse, or you feel chest pain or sudden "
             "breathlessness, call your emergency number."
         ),
+        "after": (
+            "If it gets worse, or you get chest pain or sudden breathlessness, call your "
+            "emergency number (999, 112 or 911) straight away."
+        ),
         "css": "alert-danger",
     },
     "soon": {
@@ -38,6 +46,7 @@ TRIAGE_TEXT: dict[str, dict[str, str]] = {
             "please book an appointment soon. Meanwhile, keep runs easy and stop if symptoms "
             "get worse. The possible causes below can help you talk it through."
         ),
+        "after": "",
         "css": "alert-warning",
     },
     "self_care": {
@@ -46,6 +55,7 @@ TRIAGE_TEXT: dict[str, dict[str, str]] = {
             "Nothing you told us needs a doctor right now. Here are the likely causes of your "
             "heavy legs, with the answers that point to each, and what to try."
         ),
+        "after": "",
         "css": "alert-success",
     },
 }

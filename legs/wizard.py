@@ -77,7 +77,7 @@ def question_field(question: QuestionInfo) -> forms.Field:
     if question.kind == MULTI:
         return forms.MultipleChoiceField(
             choices=choices,
-            widget=forms.CheckboxSelectMultiple,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             label=question.text,
             help_text=question.help_text,
             required=question.required,
@@ -88,7 +88,7 @@ def question_field(question: QuestionInfo) -> forms.Field:
         choices.append(("", SKIP_LABEL))
     return forms.ChoiceField(
         choices=choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         label=question.text,
         help_text=question.help_text,
         required=question.required,
@@ -203,6 +203,7 @@ class AssessmentWizard(NamedUrlSessionWizardView):
     def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
         context = cast("dict[str, Any]", super().get_context_data(form=form, **kwargs))
         context["step"] = form.step
+        context["has_required"] = any(field.required for field in form.fields.values())
         return context
 
     def answers_so_far(self) -> Answers:

@@ -101,9 +101,7 @@ def assert_no_console_errors(page: Page) -> None:
 
 def assert_styles_loaded(page: Page) -> None:
     """Bootstrap and the site stylesheet were served and applied."""
-    sheets = page.evaluate(
-        "Array.from(document.styleSheets).map(s => [s.href, s.cssRules.length])"
-    )
+    sheets = page.evaluate("Array.from(document.styleSheets).map(s => [s.href, s.cssRules.length])")
     loaded = {href.rsplit("/", 1)[-1]: rules for href, rules in sheets if href}
     assert loaded.get("bootstrap.min.css", 0) > 100, sheets
     assert loaded.get("site.css", 0) > 0, sheets

@@ -12,6 +12,7 @@ from axes.models import AccessAttempt, AccessLog
 from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.db import IntegrityError, models
@@ -87,6 +88,27 @@ def test_signup_form_renders_through_crispy_bootstrap(client: Client) -> None:
     assert 'class="emailinput form-control"' in content
     assert 'autocomplete="new-password"' in content
     assert "csrfmiddlewaretoken" in content
+
+
+@pytest.mark.parametrize(
+    ("url", "as_member"),
+    [(SIGNUP, False), (reverse("accounts:password_change"), True)],
+    ids=["signup", "password-change"],
+)
+def test_password_help_is_plain_words_that_match_the_validators(
+    client: Client, url: str, as_member: bool
+) -> None:
+    if as_member:
+        client.force_login(make_user())
+    minimum = next(
+        v.min_length
+        for v in password_validation.get_default_password_validators()
+        if isinstance(v, password_validation.MinimumLengthValidator)
+    )
+    content = html.unescape(client.get(url).content.decode())
+    assert f"At least {minimum} characters." in content
+    assert "Confirm password" in content
+    assert "can’t be entirely numeric" not in content
 
 
 def test_signup_creates_account_logs_in_and_welcomes(client: Client) -> None:
@@ -203,7 +225,9 @@ def test_signup_without_form_fields_lists_every_required_field(client: Client, p
 # LOG IN AND OUT
 
 
-@pytest.mark.parametrize("typed", ["runner@example.com", "Runner@Example.COM", " RUNNER@example.com "])
+@pytest.mark.parametrize(
+    "typed", ["runner@example.com", "Runner@Example.COM", " RUNNER@example.com "]
+)
 def test_login_with_email_in_any_case(client: Client, typed: str) -> None:
     user = make_user("runner@example.com")
     response = login_post(client, typed, PASSWORD)
@@ -537,6 +561,7 @@ def test_delete_page_asks_for_the_password(client: Client) -> None:
     assert 'type="password"' in content
     assert 'autocomplete="current-password"' in content
     assert "cannot be undone" in content
+    assert re.search(rf'<a [^>]*href="{PROFILE}"[^>]*>Keep my account</a>', content)
 
 
 @pytest.mark.parametrize(
@@ -617,8 +642,7 @@ def test_lockout_counts_every_spelling_of_the_same_email(client: Client) -> None
     limit = settings.AXES_FAILURE_LIMIT
     spellings = ["runner@example.com", "RUNNER@example.com", "Runner@Example.com"]
     statuses = [
-        login_post(client, spellings[n % len(spellings)], "wrong").status_code
-        for n in range(limit)
+        login_post(client, spellings[n % len(spellings)], "wrong").status_code for n in range(limit)
     ]
     assert statuses[-1] == 429
 

@@ -24,7 +24,7 @@ PASSWORD = "juniper-harbour-kettle-48"
 
 def field(page: Page, label: str) -> Locator:
     """A form field by its visible label (required fields add an asterisk to it)."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*\*?$"))
+    return page.get_by_label(re.compile(rf"^\s*{label}\s*\*?\s*$"))
 
 
 def main_nav(page: Page) -> Page:
@@ -32,7 +32,8 @@ def main_nav(page: Page) -> Page:
     toggler = page.get_by_role("button", name="Show menu")
     if toggler.is_visible():
         toggler.click()
-        expect(page.locator("#main-nav")).to_be_visible()
+        # Bootstrap swaps "collapsing" for "show" once the opening animation has finished.
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     return page
 
 
@@ -47,13 +48,13 @@ def test_sign_up_log_out_and_log_in_again(site: str, page_at: PageAt) -> None:
     # A mistake first: the form comes back with the message by the field.
     field(page, "Email address").fill(EMAIL)
     field(page, "Password").fill(PASSWORD)
-    field(page, "Password confirmation").fill(PASSWORD + "x")
+    field(page, "Confirm password").fill(PASSWORD + "x")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#id_password2_error")).to_contain_text("didn’t match")
     assert_no_serious_axe_violations(page)
 
     field(page, "Password").fill(PASSWORD)
-    field(page, "Password confirmation").fill(PASSWORD)
+    field(page, "Confirm password").fill(PASSWORD)
     field(page, "Display name").fill("Robin")
     page.get_by_label("Miles").check()
     page.get_by_role("button", name="Create account").click()
@@ -75,6 +76,7 @@ def test_sign_up_log_out_and_log_in_again(site: str, page_at: PageAt) -> None:
 
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("link", name="Robin")).to_be_visible()
+    screenshot(page, "home-1280-logged-in")
     assert_no_console_errors(page)
 
 
@@ -118,4 +120,37 @@ def test_phone_menu_opens_and_logs_out(site: str, page_at: PageAt) -> None:
     page.get_by_role("button", name="Log out").click()
     main_nav(page)
     expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    assert_no_console_errors(page)
+
+
+def test_sign_up_errors_on_a_phone(site: str, page_at: PageAt) -> None:
+    page = page_at(360)
+    page.goto(f"{site}/accounts/signup/")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please check the fields marked below.")
+    expect(page.locator("#id_email_error")).to_contain_text("This field is required.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "signup-360-errors")
+    assert_no_serious_axe_violations(page)
+    assert_no_console_errors(page)
+
+
+def test_account_and_base_pages_pass_axe(site: str, page_at: PageAt) -> None:
+    missing = page_at(360)  # its console rightly reports the 404
+    missing.goto(f"{site}/no-such-page/")
+    assert_no_serious_axe_violations(missing)
+    page = page_at(360)
+    for path in ("/about/", "/privacy/", "/accounts/password/reset/"):
+        page.goto(f"{site}{path}")
+        assert_no_serious_axe_violations(page)
+    User.objects.create_user(email=EMAIL, password=PASSWORD)
+    page.goto(f"{site}/accounts/login/")
+    field(page, "Email address").fill(EMAIL)
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    for path in ("/accounts/profile/", "/accounts/password/change/", "/accounts/delete/"):
+        page.goto(f"{site}{path}")
+        assert_no_serious_axe_violations(page)
+    screenshot(page, "delete-account-360")
     assert_no_console_errors(page)

@@ -65,9 +65,13 @@ def test_public_pages_refuse_posts(client: Client, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["home", "about", "privacy", "accounts:login"])
-def test_every_page_has_skip_link_landmarks_and_the_safety_footer(client: Client, name: str) -> None:
+def test_every_page_has_skip_link_landmarks_and_the_safety_footer(
+    client: Client, name: str
+) -> None:
     content = page(client, reverse(name))
-    assert re.search(r'<a class="[^"]*skip-link[^"]*" href="#main">Skip to main content</a>', content)
+    assert re.search(
+        r'<a class="[^"]*skip-link[^"]*" href="#main">Skip to main content</a>', content
+    )
     assert '<main id="main"' in content
     assert "<header" in content
     assert '<nav class="navbar' in content and 'aria-label="Main"' in content
@@ -88,7 +92,11 @@ def test_nav_offers_log_in_and_sign_up_to_visitors(client: Client) -> None:
 def test_nav_offers_profile_and_log_out_to_members(client: Client) -> None:
     client.force_login(make_user(display_name="Ada"))
     header = page(client, reverse("home")).split("</header>")[0]
-    assert re.search(rf'<a [^>]*href="{reverse("accounts:profile")}"[^>]*>\s*Ada\s*</a>', header)
+    profile = re.search(
+        rf'<a [^>]*href="{reverse("accounts:profile")}"[^>]*>(.*?)</a>', header, re.S
+    )
+    assert profile, "no link to the profile"
+    assert text_of(profile.group(1)) == "Ada (your account)"
     logout_form = re.search(
         rf'<form method="post" action="{reverse("accounts:logout")}".*?</form>', header, re.S
     )

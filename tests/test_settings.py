@@ -138,7 +138,11 @@ def test_postgres_database_url_gives_persistent_checked_connections() -> None:
         "default"
     ]
     assert database["ENGINE"] == "django.db.backends.postgresql"
-    assert (database["NAME"], database["HOST"], database["PORT"]) == ("heavylegs", "db.internal", 5432)
+    assert (database["NAME"], database["HOST"], database["PORT"]) == (
+        "heavylegs",
+        "db.internal",
+        5432,
+    )
     assert database["CONN_MAX_AGE"] > 0
     assert database["CONN_HEALTH_CHECKS"] is True
     assert "transaction_mode" not in database.get("OPTIONS", {})

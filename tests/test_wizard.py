@@ -418,10 +418,9 @@ def test_without_its_warning_signs_the_assessment_is_not_offered(client: Client)
     assert "not available right now" in response.content.decode()
 
 
-@pytest.mark.django_db
 def test_an_empty_knowledge_base_shows_a_friendly_page(client: Client) -> None:
-    Step.objects.all().delete()
     Question.objects.all().delete()
+    Step.objects.all().delete()
     response = client.get(step_url("safety"))
     assert response.status_code == 503
     assert "not available right now" in response.content.decode()

@@ -1,0 +1,144 @@
+"""How fast the diagnosis engine scores, and what a wizard step costs in queries.
+
+Run from the project root:  DEBUG=true .venv/bin/python benchmarks/engine.py [--seconds 3]
+
+Everything happens in a throwaway SQLite database loaded with the seed knowledge base, so the
+real database is never touched. The engine is timed on one core with random valid answer
+sets; the wizard is driven through Django's test client and its queries are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_PER_SECOND = 5_000
+
+
+def random_answers(knowledge: Any, rng: random.Random) -> dict[str, Any]:
+    """A valid answer set: each question answered or skipped, multi answers never mix `none`."""
+    from legs.diagnosis import MULTI, NONE_VALUE
+
+    answers: dict[str, Any] = {}
+    for key, question in knowledge.questions.items():
+        if not question.active or rng.random() < 0.2:
+            continue
+        values = list(question.choices)
+        if question.kind == MULTI:
+            others = [v for v in values if v != NONE_VALUE]
+            picked = [v for v in others if rng.random() < 0.12]
+            answers[key] = picked or [NONE_VALUE]
+        else:
+            answers[key] = rng.choice(values)
+    return answers
+
+
+def bench_engine(seconds: float) -> None:
+    from legs.diagnosis import assess
+    from legs.knowledge import load_knowledge
+
+    knowledge = load_knowledge()
+    rng = random.Random(2026)
+    sets = [random_answers(knowledge, rng) for _ in range(5_000)]
+    levels = Counter(assess(answers, knowledge).triage for answers in sets)
+
+    count = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for answers in sets:
+            assess(answers, knowledge)
+        count += len(sets)
+    elapsed = time.perf_counter() - start
+    rate = count / elapsed
+    print("Engine (seed knowledge base, one core)")
+    print(f"  questions {len(knowledge.questions)}, causes {len(knowledge.causes)}")
+    print(f"  {count:,} assessments in {elapsed:.2f} s: {rate:,.0f} assessments/second")
+    print(f"  {1e6 / rate:.1f} µs per assessment (target ≥ {TARGET_PER_SECOND:,}/s: ", end="")
+    print("met)" if rate >= TARGET_PER_SECOND else "NOT met)")
+    print("  triage of the random sets: " + ", ".join(f"{k} {v}" for k, v in levels.most_common()))
+
+
+def bench_wizard() -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.urls import reverse
+
+    from legs.knowledge import clear_local_cache, get_knowledge
+
+    answers = {
+        "safety": {"warning_signs": ["none"]},
+        "pattern": {"legs": "both", "timing": "early_then_eases", "symptoms": ["none"]},
+        "training": {"warmup": "none", "rest_days_7d": "2_plus"},
+        "fuel": {"pre_run_food": "meal_2_4h"},
+        "recovery": {"sleep_hours": "7_9"},
+        "health": {"age": "18_39", "risk_factors": ["none"], "medications": ["none"]},
+    }
+    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(
+        ALLOWED_HOSTS=["testserver"],
+        STORAGES={"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+        | {"staticfiles": static},
+    ):
+        client = Client()
+        client.get(reverse("legs:wizard"), follow=True)
+        get_knowledge()
+        print("\nWizard (warm knowledge snapshot, database sessions, no surrounding transaction)")
+        shown: list[dict[str, str]] = []
+        for step, given in answers.items():
+            data = {"assessment_wizard-current_step": step}
+            data.update({f"{step}-{k}": v for k, v in given.items()})
+            with CaptureQueriesContext(connection) as queries:
+                response = client.post(reverse("legs:wizard_step", args=[step]), data)
+            print(f"  POST {step:<9} → {response.status_code}: {len(queries)} queries")
+            shown = shown or list(queries.captured_queries)
+            if response["Location"].endswith("/finish/"):
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(response["Location"])
+                print(f"  GET  finish    → {response.status_code}: {len(queries)} queries")
+        for query in shown:
+            print(f"    {query['sql'][:90]}")
+
+        clear_local_cache()
+        from django.core.cache import cache
+
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("legs:wizard"), follow=True)
+        print(f"  first page after an editor's change (snapshot reload): {len(queries)} queries")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="engine timing (default 3)")
+    args = parser.parse_args()
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/benchmark.sqlite3"
+        os.environ["CACHE_URL"] = "locmemcache://benchmark"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        sys.path.insert(0, str(ROOT))
+        import django
+        from django.conf import settings
+        from django.core.management import call_command
+
+        django.setup()
+        settings.DEBUG = True  # keep query logging on for CaptureQueriesContext
+        call_command("migrate", verbosity=0)
+        call_command("load_knowledge_base", verbosity=0)
+        bench_engine(args.seconds)
+        bench_wizard()
+
+
+if __name__ == "__main__":
+    main()
