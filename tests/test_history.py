@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -34,15 +32,7 @@ from legs.services import RunContext, episode_create
 from legs.wizard import RESULT_SESSION_KEY
 from tests.factories import PASSWORD, make_staff, make_superuser, make_user
 
-
-@pytest.fixture(scope="module", autouse=True)
-def seeded_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The seed knowledge base, loaded once for this module inside a transaction that is
-    rolled back at the end (each test runs in a savepoint within it, like setUpTestData)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_knowledge_base", verbosity=0)
-        yield
-        transaction.set_rollback(True)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
 from django.urls import get_resolver, reverse
 
@@ -131,11 +131,11 @@ def test_messages_are_announced_to_screen_readers(client: Client) -> None:
 def test_error_handlers_are_wired_and_render_their_page(
     rf: RequestFactory, status: int, handler: Any, heading: str
 ) -> None:
-    configured = get_resolver().resolve_error_handler(status)
+    configured: Any = get_resolver().resolve_error_handler(status)
     assert configured is handler
     request = rf.get("/somewhere/")
     request.user = mock.Mock(is_authenticated=False)
-    response = handler(request) if status == 500 else handler(request, Exception("boom"))
+    response = configured(request) if status == 500 else configured(request, Exception("boom"))
     assert response.status_code == status
     content = response.content.decode()
     assert f"<h1>{heading}</h1>" in content
@@ -182,9 +182,7 @@ def test_healthz_answers_ok_in_exactly_one_query(
 
 
 def test_healthz_answers_503_when_the_database_fails(client: Client) -> None:
-    with mock.patch.object(
-        legs_views.connection, "cursor", side_effect=OperationalError("database is down")
-    ):
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("database is down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"

@@ -357,8 +357,9 @@ def test_a_wizard_post_costs_a_fixed_number_of_queries(
 ) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     get_knowledge()  # warm, as on a running server
-    # 1 knowledge revision, 2 session row, 3-5 session update inside a savepoint
-    # (the savepoint pair is the test's transaction; in production it is 3 queries)
+    # 1 knowledge revision (the snapshot itself is cached), 2 session row,
+    # 3 savepoint, 4 session update, 5 release savepoint. The savepoint pair belongs to
+    # the test's transaction; a server sends BEGIN/COMMIT there on SQLite, nothing on PostgreSQL.
     with django_assert_num_queries(5):
         response = post_step(client, "pattern", {"legs": "both", "symptoms": ["cramps"]})
     assert response.status_code == 302
@@ -401,6 +402,18 @@ def test_an_editors_new_step_is_counted_in_the_progress(client: Client) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     post_step(client, "pattern", {})
     assert "Step 3 of 7" in client.get(step_url("terrain")).content.decode()
+
+
+def test_an_answer_removed_by_an_editor_mid_walk_is_asked_again(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "one"})
+    for step in ["training", "fuel", "recovery"]:
+        post_step(client, step, {})
+    Choice.objects.filter(question__key="legs", value="one").delete()
+    response = client.post(step_url("health"), step_data("health", {}), follow=True)
+    assert response.redirect_chain[-1] == (step_url("pattern"), 302)
+    assert response.context["form"].errors == {"legs": ["Pick one of the answers shown."]}
+    assert RESULT_SESSION_KEY not in client.session
 
 
 def test_an_inactive_question_is_not_asked(client: Client) -> None:

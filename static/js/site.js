@@ -13,7 +13,9 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     });
   });
+  // Print buttons stay hidden until they can work.
   document.querySelectorAll("[data-print]").forEach((button) => {
+    button.hidden = false;
     button.addEventListener("click", () => window.print());
   });
   // A link to one FAQ answer (faq/#slug) opens that answer.
