@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response (redirects and static files too) carries a request id.
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.ratelimit.RateLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -146,9 +149,27 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
-AXES_HANDLER = env.str("AXES_HANDLER", default="axes.handlers.database.AxesDatabaseHandler")
+# With Redis, several app servers share the lockout state through the cache.
+AXES_HANDLER = env.str(
+    "AXES_HANDLER",
+    default=(
+        "axes.handlers.cache.AxesCacheHandler"
+        if CACHES["default"]["BACKEND"].endswith("RedisCache")
+        else "axes.handlers.database.AxesDatabaseHandler"
+    ),
+)
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
+
+# RATE LIMITS (config.ratelimit)
+# POSTs per client address to each of these forms, as count/period (s, m, h or d); beyond
+# that the form answers 429. Counted in the cache, so shared by all app servers with Redis.
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_RATE = env.str("RATELIMIT_RATE", default="20/m")
+RATELIMIT_VIEWS = dict.fromkeys(
+    ("accounts:signup", "accounts:login", "accounts:password_reset"), RATELIMIT_RATE
+)
+RATELIMIT_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 # INTERNATIONALISATION
 LANGUAGE_CODE = "en-gb"
@@ -242,15 +263,31 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every record written during a request carries its id (config.request_id).
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.request_id.JsonFormatter"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "plain"}
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": sys.stdout,
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
+        "json_stdout": {
+            "class": "logging.StreamHandler",
+            "stream": sys.stdout,
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         "axes": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+        # One JSON line per request: method, path, status, duration_ms, request_id, user_id.
+        "heavylegs.request": {"handlers": ["json_stdout"], "level": "INFO", "propagate": False},
     },
 }

@@ -169,19 +169,20 @@ def _set_published(
     if any(f.name == "updated_at" for f in queryset.model._meta.fields):
         extra["updated_at"] = timezone.now()
     count = queryset.update(published=value, **extra)
-    noun = "entry" if count == 1 else "entries"
-    verb = "published" if value else "unpublished"
+    opts = queryset.model._meta
+    noun = opts.verbose_name if count == 1 else opts.verbose_name_plural
+    verb = "published" if value else "unpublished (hidden from the public)"
     modeladmin.message_user(request, f"{count} {noun} {verb}.", messages.SUCCESS)
 
 
-@admin.action(description="Publish the selected entries", permissions=["change"])
+@admin.action(description="Publish the selected %(verbose_name_plural)s", permissions=["change"])
 def publish(
     modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
     _set_published(modeladmin, request, queryset, True)
 
 
-@admin.action(description="Unpublish the selected entries", permissions=["change"])
+@admin.action(description="Unpublish the selected %(verbose_name_plural)s", permissions=["change"])
 def unpublish(
     modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:

@@ -53,7 +53,7 @@ class DurationInputField(forms.Field):
             return f"{minutes // 60}:{minutes % 60:02d}"
         return value
 
-    def to_python(self, value: Any) -> timedelta | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> timedelta | None:
         text = str(value or "").strip().replace(" ", "")[:20]
         if not text:
             return None

@@ -266,9 +266,11 @@ def personal_patterns(
 
 
 # CHART
-CHART_WIDTH = 640
-CHART_HEIGHT = 260
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 44, 20, 16, 48
+# A small drawing area with large text, so the labels stay readable when a phone shrinks it.
+CHART_WIDTH = 480
+CHART_HEIGHT = 270
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 36, 16, 30, 54
+DOT_PAD = 12
 BRAND = "#0b5d4b"
 GRID = "#c9d1cf"
 INK = "#333333"
@@ -287,9 +289,10 @@ def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
     span = (last - first).days
 
     def x(day: date) -> float:
+        # Dots keep a little distance from the axis labels at both ends.
         if span == 0:
             return MARGIN_LEFT + plot_w / 2
-        return MARGIN_LEFT + plot_w * (day - first).days / span
+        return MARGIN_LEFT + DOT_PAD + (plot_w - 2 * DOT_PAD) * (day - first).days / span
 
     def y(value: float) -> float:
         return MARGIN_TOP + plot_h * (1 - value / 10)
@@ -297,19 +300,19 @@ def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
     grid = format_html_join(
         "",
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
-        '<text x="{}" y="{}" text-anchor="end" font-size="12" fill="{}">{}</text>',
+        '<text x="{}" y="{}" text-anchor="end" font-size="14" fill="{}">{}</text>',
         (
             (MARGIN_LEFT, f"{y(v):.1f}", CHART_WIDTH - MARGIN_RIGHT, f"{y(v):.1f}", GRID)
-            + (MARGIN_LEFT - 8, f"{y(v) + 4:.1f}", INK, v)
+            + (MARGIN_LEFT - 6, f"{y(v) + 5:.1f}", INK, v)
             for v in range(0, 11, 2)
         ),
     )
     labels = [(first, "middle")] if span == 0 else [(first, "start"), (last, "end")]
     axis = format_html_join(
         "",
-        '<text x="{}" y="{}" text-anchor="{}" font-size="12" fill="{}">{}</text>',
+        '<text x="{}" y="{}" text-anchor="{}" font-size="14" fill="{}">{}</text>',
         (
-            (f"{x(day):.1f}", CHART_HEIGHT - MARGIN_BOTTOM + 20, anchor, INK, short_date(day))
+            (f"{x(day):.1f}", CHART_HEIGHT - MARGIN_BOTTOM + 22, anchor, INK, short_date(day))
             for day, anchor in labels
         ),
     )
@@ -322,7 +325,7 @@ def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
         if len(points) > 1
         else ""
     )
-    radius = 4 if len(points) <= 60 else 2.5
+    radius = 5 if len(points) <= 60 else 3
     dots = format_html_join(
         "",
         '<circle cx="{}" cy="{}" r="{}" fill="{}"><title>{}: {} out of 10</title></circle>',
@@ -342,18 +345,18 @@ def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
         '<title id="heaviness-chart-title">Heaviness over time</title>'
         '<desc id="heaviness-chart-desc">{}</desc>'
         "{}"
-        '<text x="{}" y="{}" font-size="12" fill="{}">Heaviness (1–10)</text>'
-        '<text x="{}" y="{}" text-anchor="middle" font-size="12" fill="{}">Date of the run</text>'
+        '<text x="{}" y="{}" font-size="14" fill="{}">Heaviness (1–10)</text>'
+        '<text x="{}" y="{}" text-anchor="middle" font-size="14" fill="{}">Date of the run</text>'
         "{}{}{}</svg>",
         CHART_WIDTH,
         CHART_HEIGHT,
         description,
         grid,
         4,
-        10,
+        16,
         INK,
         MARGIN_LEFT + plot_w / 2,
-        CHART_HEIGHT - 6,
+        CHART_HEIGHT - 8,
         INK,
         axis,
         line,

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -32,14 +35,28 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Cheap liveness and readiness check for load balancers: one trivial query."""
+    """Cheap readiness check for load balancers: one trivial query and a cache round trip."""
+    checks = {"database": "ok", "cache": "ok"}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        checks["database"] = "unavailable"
+    # A key of its own per probe, so that concurrent probes never read each other's value.
+    key = f"healthz:{uuid.uuid4().hex}"
+    try:
+        cache.set(key, "ok", timeout=10)
+        if cache.get(key) != "ok":
+            checks["cache"] = "unavailable"
+        cache.delete(key)
+    except Exception:  # whatever the cache client raises, the cache is not usable
+        checks["cache"] = "unavailable"
+    if all(state == "ok" for state in checks.values()):
+        return JsonResponse({"status": "ok", **checks})
+    failed = ", ".join(name for name, state in checks.items() if state != "ok")
+    logging.getLogger("heavylegs.health").error("Health check failed: %s", failed)
+    return JsonResponse({"status": "error", **checks}, status=503)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
@@ -19,7 +20,9 @@ from django.db import IntegrityError, models, transaction
 from django.test import Client
 from django.urls import reverse
 
+from accounts.forms import minimum_password_length
 from accounts.models import DistanceUnit, User
+from accounts.templatetags.accounts_extras import duration_words
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -706,3 +709,41 @@ def test_password_reset_lifts_the_lockout(client: Client, mailoutbox: list[Any])
         {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
     assert login_post(client, "runner@example.com", NEW_PASSWORD).status_code == 302
+
+
+# THE USER MODEL AND SMALL HELPERS
+
+
+def test_users_are_stored_by_lowercased_email_and_named_by_display_name() -> None:
+    user = User.objects.create_user("Ada.Lovelace@Example.COM", password=PASSWORD)
+    assert user.email == "ada.lovelace@example.com"
+    assert str(user) == user.get_full_name() == "ada.lovelace@example.com"
+    assert user.get_short_name() == "ada.lovelace"
+    user.display_name = "Ada"
+    assert (user.get_full_name(), user.get_short_name()) == ("Ada", "Ada")
+
+
+def test_superusers_are_staff_and_log_in_with_email(client: Client) -> None:
+    admin = User.objects.create_superuser("boss@example.com", password=PASSWORD)
+    assert admin.is_staff and admin.is_superuser
+    assert login_post(client, "Boss@Example.com", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("length", "words"),
+    [
+        (timedelta(minutes=30), "30 minutes"),
+        (timedelta(minutes=1), "1 minute"),
+        (timedelta(seconds=5), "1 minute"),
+        (timedelta(hours=1), "1 hour"),
+        (timedelta(hours=2, minutes=15), "2 hours and 15 minutes"),
+        (None, ""),
+    ],
+)
+def test_lockout_length_reads_in_plain_words(length: timedelta | None, words: str) -> None:
+    assert duration_words(length) == words
+
+
+def test_password_help_falls_back_when_no_length_rule_is_set(settings: Any) -> None:
+    settings.AUTH_PASSWORD_VALIDATORS = []  # Django drops its cached validators on change
+    assert minimum_password_length() == 1

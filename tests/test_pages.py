@@ -41,6 +41,15 @@ def test_home_says_what_the_site_does_and_offers_the_assessment(client: Client) 
     assert start.group(1) == reverse("legs:wizard")
 
 
+def test_home_points_members_to_their_history_and_visitors_to_sign_up(client: Client) -> None:
+    main = page(client, reverse("home")).split("<main")[1]
+    assert f'href="{reverse("accounts:signup")}"' in main
+    client.force_login(make_user())
+    main = page(client, reverse("home")).split("<main")[1]
+    assert f'href="{reverse("history:list")}"' in main
+    assert f'href="{reverse("accounts:signup")}"' not in main
+
+
 def test_about_says_what_the_site_is_and_is_not(client: Client) -> None:
     words = text_of(page(client, reverse("about")))
     assert "About Heavy Legs" in words

@@ -1,0 +1,306 @@
+"""Insights: the pattern rules, the load-spike flag, the chart and the insights page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from legs.insights import (
+    FACTORS,
+    MIN_GROUP,
+    EpisodeFacts,
+    heaviness_chart,
+    load_spikes,
+    personal_patterns,
+)
+from legs.models import EpisodeRemedy, FollowUp
+from tests.factories import make_user
+from tests.test_history import SPIKE, TIRED, make_episode
+
+DAY = date(2026, 3, 1)
+SLEEP = next(f for f in FACTORS if f.key == "short_sleep")
+LOAD = next(f for f in FACTORS if f.key == "load_spike")
+
+
+def fact(
+    n: int,
+    heaviness: int | None = 5,
+    *,
+    day: int | None = None,
+    km: str | None = None,
+    **answers: Any,
+) -> EpisodeFacts:
+    return EpisodeFacts(
+        pk=n,
+        run_date=DAY + timedelta(days=n if day is None else day),
+        heaviness=heaviness,
+        distance_km=None if km is None else Decimal(km),
+        answers=answers,
+    )
+
+
+def sleep_facts(short: list[int], enough: list[int]) -> list[EpisodeFacts]:
+    facts = [fact(n, h, sleep_hours="under_6") for n, h in enumerate(short)]
+    facts += [fact(100 + n, h, sleep_hours="7_9") for n, h in enumerate(enough)]
+    return facts
+
+
+# -- load spikes -------------------------------------------------------------------------
+
+
+def test_a_run_more_than_ten_percent_longer_than_the_recent_longest_is_flagged() -> None:
+    facts = [
+        fact(1, km="10"),
+        fact(2, km="14", day=5),
+        fact(3, km="10.5"),
+        fact(4, km="16", day=20),
+    ]
+    spikes = load_spikes(facts)
+    # Day 3 is 5% longer than day 1 (not flagged); day 5 is 33% longer than day 3's 10.5.
+    assert [(s.pk, s.previous_longest_km, s.percent) for s in spikes] == [
+        (2, Decimal("10.5"), 33),
+        (4, Decimal("14"), 14),
+    ]
+
+
+def test_exactly_ten_percent_longer_is_not_flagged() -> None:
+    assert load_spikes([fact(1, km="10"), fact(2, km="11")]) == []
+    assert [s.pk for s in load_spikes([fact(1, km="10"), fact(2, km="11.01")])] == [2]
+
+
+def test_only_the_previous_30_days_count() -> None:
+    # 30 days before is still inside the window; 31 days before is not.
+    inside = [fact(1, km="20", day=0), fact(2, km="12", day=30)]
+    assert load_spikes(inside) == []
+    outside = [fact(1, km="20", day=0), fact(2, km="10", day=20), fact(3, km="12", day=31)]
+    assert [(s.pk, s.previous_longest_km) for s in load_spikes(outside)] == [(3, Decimal("10"))]
+
+
+def test_a_first_run_a_same_day_run_and_runs_without_distance_are_never_flagged() -> None:
+    facts = [fact(1, km="5", day=0), fact(2, km="50", day=0), fact(3, day=1), fact(4, km="5.4")]
+    assert load_spikes(facts) == []
+
+
+# -- personal patterns ----------------------------------------------------------------
+
+
+def test_a_pattern_is_shown_with_enough_episodes_with_and_without_the_factor() -> None:
+    patterns, _ = personal_patterns(sleep_facts(short=[9, 8, 7], enough=[3, 4, 2]))
+    assert [p.factor.key for p in patterns] == ["short_sleep"]
+    pattern = patterns[0]
+    assert (pattern.with_count, pattern.without_count) == (3, 3)
+    assert (pattern.mean_with, pattern.mean_without) == (8.0, 3.0)
+    assert pattern.observation == (
+        "2 of your 2 heaviest episodes (heaviness 8 or more) followed nights under 6 hours "
+        "of sleep."
+    )
+    assert pattern.detail == (
+        "Heaviness averaged 8.0 out of 10 in the 3 episodes that followed nights under 6 "
+        "hours of sleep, and 3.0 in the 3 that did not."
+    )
+
+
+def test_the_heaviest_are_the_top_third_with_ties() -> None:
+    # 27 episodes: the 9 heaviest score 8 or more, and 7 of them followed short nights.
+    short = [9, 9, 9, 8, 8, 8, 8, 4, 3]
+    enough = [8, 8, 5, 5, 5, 4, 4, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2, 1]
+    patterns, _ = personal_patterns(sleep_facts(short, enough))
+    assert patterns[0].observation.startswith(
+        "7 of your 9 heaviest episodes (heaviness 8 or more) followed nights under 6 hours"
+    )
+
+
+@pytest.mark.parametrize(
+    ("short", "enough"),
+    [
+        ([9, 9], [2, 2, 2, 2, 2, 2]),
+        ([9, 9, 9, 9, 9], [2, 2]),
+        ([], [5, 5, 5]),
+    ],
+)
+def test_no_pattern_without_three_episodes_on_each_side(
+    short: list[int], enough: list[int]
+) -> None:
+    assert MIN_GROUP == 3
+    patterns, unclear = personal_patterns(sleep_facts(short, enough))
+    assert patterns == []
+    assert unclear == []
+
+
+def test_skipped_questions_and_missing_heaviness_do_not_count() -> None:
+    facts = sleep_facts(short=[9, 8, 7], enough=[3, 2])
+    # Skipped the sleep question: not an episode "without" short sleep.
+    facts += [fact(200, 1), fact(201, 1)]
+    # No heaviness given: cannot say how heavy it was.
+    facts += [fact(300, None, sleep_hours="7_9")]
+    assert personal_patterns(facts) == ([], [])
+
+
+def test_a_factor_with_enough_data_but_no_clear_difference_is_listed_as_unclear() -> None:
+    patterns, unclear = personal_patterns(sleep_facts(short=[5, 6, 5], enough=[5, 6, 6]))
+    assert patterns == []
+    assert unclear == [SLEEP]
+
+
+def test_a_lighter_pattern_is_not_shown_as_a_heavier_one() -> None:
+    patterns, unclear = personal_patterns(sleep_facts(short=[2, 3, 2], enough=[8, 9, 7]))
+    assert patterns == []
+    assert unclear == [SLEEP]
+
+
+def test_a_jump_in_logged_distance_counts_as_a_load_spike() -> None:
+    facts = [fact(n, 8, long_run_spike="no") for n in range(3)]
+    facts += [fact(10 + n, 2, long_run_spike="no") for n in range(3)]
+    assert personal_patterns(facts) == ([], [])
+    patterns, _ = personal_patterns(facts, frozenset({0, 1, 2}))
+    assert [p.factor for p in patterns] == [LOAD]
+
+
+# -- the chart ---------------------------------------------------------------------------
+
+
+def test_the_chart_is_an_accessible_svg_without_script_or_style() -> None:
+    points = [(DAY, 3), (DAY + timedelta(days=3), 8), (DAY + timedelta(days=9), 5)]
+    svg = str(heaviness_chart(points))
+    assert svg.startswith("<svg")
+    assert 'role="img"' in svg
+    assert 'aria-labelledby="heaviness-chart-title heaviness-chart-desc"' in svg
+    assert '<title id="heaviness-chart-title">Heaviness over time</title>' in svg
+    assert "from 1 Mar 2026 to 10 Mar 2026" in svg
+    assert "ranged from 3 to 8 out of 10; the latest was 5" in svg
+    assert svg.count("<circle") == 3
+    assert "<polyline" in svg
+    assert "style=" not in svg
+    assert "<script" not in svg
+    assert "href" not in svg
+
+
+def test_the_chart_places_higher_heaviness_higher_and_later_dates_further_right() -> None:
+    svg = str(heaviness_chart([(DAY, 2), (DAY + timedelta(days=10), 9)]))
+    (x1, y1), (x2, y2) = [
+        (float(x), float(y)) for x, y in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg)
+    ]
+    assert x2 > x1
+    assert y2 < y1
+
+
+def test_a_single_episode_still_draws_a_chart() -> None:
+    svg = str(heaviness_chart([(DAY, 6)]))
+    assert svg.count("<circle") == 1
+    assert "<polyline" not in svg
+
+
+# -- the page ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner(seeded: None) -> User:
+    return make_user("insights@example.com", distance_unit="mi")
+
+
+@pytest.fixture
+def runner_client(client: Client, runner: User) -> Client:
+    client.force_login(runner)
+    return client
+
+
+def test_the_page_shows_a_pattern_from_the_runners_own_episodes(
+    runner_client: Client, runner: User
+) -> None:
+    for days, heaviness in enumerate([9, 8, 8]):
+        make_episode(runner, TIRED, days_ago=days, heaviness=heaviness)
+    rested = {**TIRED, "sleep_hours": "7_9", "stress": "low"}
+    for days, heaviness in enumerate([3, 2, 4]):
+        make_episode(runner, rested, days_ago=10 + days, heaviness=heaviness)
+    page = runner_client.get(reverse("history:insights")).content.decode()
+    assert "followed nights under 6 hours of sleep." in page
+    assert "not medical findings" in page
+
+
+def test_the_page_says_so_when_there_is_not_enough_data(
+    runner_client: Client, runner: User
+) -> None:
+    make_episode(runner, TIRED, heaviness=9)
+    make_episode(runner, TIRED, heaviness=9)
+    page = runner_client.get(reverse("history:insights")).content.decode()
+    assert "No clear pattern yet" in page
+    assert "heaviest episodes" not in page
+
+
+def test_the_page_shows_the_chart_with_a_data_table(runner_client: Client, runner: User) -> None:
+    make_episode(runner, days_ago=3, heaviness=4)
+    make_episode(runner, days_ago=1, heaviness=7)
+    make_episode(runner, days_ago=0, heaviness=None)
+    response = runner_client.get(reverse("history:insights"))
+    page = response.content.decode()
+    assert page.count("<circle") == 2
+    assert "Show the numbers as a table" in page
+    table = page[page.index('<caption class="caption-top">Heaviness of each') :]
+    first_row = re.search(r"<tr>\s*<th scope=\"row\">(.*?)</th>\s*<td>(\d+)</td>", table, re.S)
+    assert first_row is not None
+    day = timezone.localdate() - timedelta(days=3)
+    assert first_row.groups() == (f"{day.day} {day:%b %Y}", "4")
+
+
+def test_the_page_counts_causes_and_lists_fixes_that_helped(
+    runner_client: Client, runner: User
+) -> None:
+    helped = make_episode(runner, TIRED)
+    make_episode(runner, TIRED)
+    make_episode(runner, SPIKE)
+    remedy = helped.remedies.get(cause_slug="poor-sleep", position=0)
+    EpisodeRemedy.objects.filter(pk=remedy.pk).update(tried=True)
+    FollowUp.objects.create(episode=helped, outcome="better")
+    untried = helped.remedies.exclude(pk=remedy.pk).first()
+    assert untried is not None
+
+    response = runner_client.get(reverse("history:insights"))
+    insights = response.context["insights"]
+    counts = {c.slug: (c.top, c.likely, c.total) for c in insights.causes}
+    assert counts["poor-sleep"] == (2, 2, 2)
+    assert counts["load-spike"][0] == 1
+    assert [(r.title, r.tried, r.better) for r in insights.helpful] == [(remedy.title, 1, 1)]
+    page = response.content.decode()
+    assert remedy.title in page
+    assert "you felt better after 1 of the" in page
+    assert untried.title not in page
+
+
+def test_long_runs_are_flagged_in_the_runners_unit(runner_client: Client, runner: User) -> None:
+    make_episode(runner, days_ago=20, distance_km="16.093")
+    spike = make_episode(runner, days_ago=2, distance_km="20.117")
+    page = runner_client.get(reverse("history:insights")).content.decode()
+    assert spike.get_absolute_url() in page
+    assert "12.50 mi" in page
+    assert "10.00 mi" in page
+    assert "25%" in page
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_insights_page_runs_the_same_queries_for_any_number_of_episodes(
+    runner_client: Client, runner: User, django_assert_num_queries: Any, count: int
+) -> None:
+    for n in range(count):
+        episode = make_episode(
+            runner,
+            TIRED if n % 2 else SPIKE,
+            days_ago=n,
+            heaviness=1 + n % 10,
+            distance_km=str(5 + n % 7),
+        )
+        if n % 3 == 0:
+            FollowUp.objects.create(episode=episode, outcome="better")
+            EpisodeRemedy.objects.filter(episode=episode, position=0).update(tried=True)
+    # 1 session, 2 user, 3 episode facts, 4 remedy reports, 5 cause counts
+    with django_assert_num_queries(5):
+        response = runner_client.get(reverse("history:insights"))
+    assert response.status_code == 200
+    assert response.context["insights"].episode_count == count

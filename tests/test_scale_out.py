@@ -1,0 +1,374 @@
+"""Two app servers behind one imaginary load balancer, sharing PostgreSQL and Redis.
+
+Two gunicorn instances run with production settings (over plain HTTP on 127.0.0.1) on one
+PostgreSQL database of their own and one Redis database. One browser-like client with one
+cookie jar moves between them mid-journey, as a load balancer without sticky sessions would
+send it: nothing a runner does may depend on which server answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_deploy import (
+    Site,
+    base_environment,
+    free_port,
+    run_command,
+    stop,
+    wait_until_healthy,
+)
+
+requests = pytest.importorskip("requests")
+psycopg = pytest.importorskip("psycopg")
+redis = pytest.importorskip("redis")
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+DATABASE = "heavylegs_scaleout"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+# Low enough to reach in a test; per hour, so a test never straddles a window by chance.
+RATE = 4
+WIZARD_PREFIX = "assessment_wizard"
+
+ANSWERS: dict[str, dict[str, str | list[str]]] = {
+    "safety": {"warning_signs": ["none"]},
+    "pattern": {
+        "legs": "both",
+        "timing": "late_in_long_runs",
+        "relief": "eases_once_warm",
+        "duration": "under_1_week",
+        "symptoms": ["cramps"],
+    },
+    "training": {
+        "warmup": "none",
+        "rest_days_7d": "0",
+        "weekly_change": "up_10_30",
+        "long_run_spike": "yes",
+        "easy_effort": "hard_to_talk",
+        "strength": "none",
+        "shoe_distance": "over_800km",
+        "overstriding": "not_sure",
+    },
+    "fuel": {
+        "pre_run_food": "fasted",
+        "diet": "low_carb",
+        "long_run_fuel": "no_fuel",
+        "urine_colour": "dark",
+        "conditions": "hot_or_humid",
+        "eating_pattern": "omnivore",
+        "menstruation": "not_applicable",
+        "weight_change": "stable",
+    },
+    "recovery": {"sleep_hours": "under_6", "stress": "high", "resting_hr": "raised"},
+    "health": {"age": "18_39", "risk_factors": ["none"], "medications": ["none"]},
+}
+
+
+def all_answers() -> dict[str, str | list[str]]:
+    flat: dict[str, str | list[str]] = {}
+    for step in ANSWERS.values():
+        flat.update(step)
+    return flat
+
+
+@dataclass
+class Cluster:
+    a: Site
+    b: Site
+    env: dict[str, str]
+    database_url: str
+
+    def url(self, site: Site, path: str) -> str:
+        return f"http://127.0.0.1:{site.port}{path}"
+
+
+def reachable_or_skip() -> None:
+    try:
+        psycopg.connect(POSTGRES_SERVER, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_SERVER}: {error}")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {error}")
+
+
+def fresh_database() -> str:
+    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    return POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{DATABASE}"
+
+
+def start_server(env: dict[str, str], tmp: Path, name: str) -> tuple[Site, subprocess.Popen[bytes]]:
+    port = free_port()
+    site_env = env | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
+    log = tmp / f"gunicorn-{name}.log"
+    site = Site(app_dir=ROOT, env=site_env, port=port, log=log)
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            ["gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=site_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_healthy(site, process)
+    except BaseException:
+        stop(process)
+        raise
+    return site, process
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    reachable_or_skip()
+    tmp = tmp_path_factory.mktemp("scale-out")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    database_url = fresh_database()
+    env = base_environment(tmp) | {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url,
+        "CACHE_URL": REDIS_URL,
+        "STATIC_ROOT": str(tmp / "staticfiles"),
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        # Each test sends its own client address through the (pretend) proxy.
+        "PROXY_COUNT": "1",
+        "RATELIMIT_RATE": f"{RATE}/h",
+        "AXES_FAILURE_LIMIT": "3",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "2",
+    }
+    python = [sys.executable, "manage.py"]
+    run_command([*python, "collectstatic", "--no-input", "--verbosity", "0"], cwd=ROOT, env=env)
+    run_command([*python, "migrate", "--no-input", "--verbosity", "0"], cwd=ROOT, env=env)
+    run_command([*python, "load_knowledge_base", "--verbosity", "0"], cwd=ROOT, env=env)
+
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        a, process_a = start_server(env, tmp, "a")
+        processes.append(process_a)
+        b, process_b = start_server(env, tmp, "b")
+        processes.append(process_b)
+        yield Cluster(a=a, b=b, env=env, database_url=database_url)
+    finally:
+        for process in processes:
+            stop(process)
+        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+# A BROWSER-LIKE CLIENT
+
+
+def new_client(address: str) -> Any:
+    """One cookie jar for both servers (cookies ignore the port), as one browser has."""
+    client = requests.Session()
+    client.headers["X-Forwarded-For"] = address
+    return client
+
+
+def csrf(client: Any) -> str:
+    return str(client.cookies.get("csrftoken"))
+
+
+def post(client: Any, url: str, data: dict[str, Any]) -> Any:
+    return client.post(
+        url, data={"csrfmiddlewaretoken": csrf(client), **data}, allow_redirects=False
+    )
+
+
+def sign_up(cluster: Cluster, site: Site, client: Any) -> str:
+    email = f"runner-{secrets.token_hex(4)}@example.com"
+    password = secrets.token_urlsafe(16)
+    assert client.get(cluster.url(site, "/accounts/signup/")).status_code == 200
+    response = post(
+        client,
+        cluster.url(site, "/accounts/signup/"),
+        {
+            "email": email,
+            "display_name": "Two servers",
+            "distance_unit": "km",
+            "password1": password,
+            "password2": password,
+        },
+    )
+    assert response.status_code == 302, response.text[:2000]
+    return email
+
+
+def answer_step(cluster: Cluster, site: Site, client: Any, step: str) -> str:
+    data: dict[str, Any] = {f"{WIZARD_PREFIX}-current_step": step}
+    data.update({f"{step}-{key}": value for key, value in ANSWERS[step].items()})
+    response = post(client, cluster.url(site, f"/assessment/{step}/"), data)
+    assert response.status_code == 302, f"step {step} was refused:\n{response.text[:3000]}"
+    return str(response.headers["Location"])
+
+
+def take_assessment(cluster: Cluster, client: Any, servers: dict[str, Site]) -> str:
+    """Every step on the server named for it; returns the result page's HTML."""
+    first = servers["safety"]
+    assert client.get(cluster.url(first, "/assessment/")).status_code == 200
+    location = ""
+    for step in ANSWERS:
+        location = answer_step(cluster, servers[step], client, step)
+    last = servers["health"]
+    while location.rstrip("/").endswith(("/finish", "/assessment")):
+        location = client.get(cluster.url(last, location), allow_redirects=False).headers[
+            "Location"
+        ]
+    assert location == "/assessment/result/"
+    result = client.get(cluster.url(last, location))
+    assert result.status_code == 200
+    return str(result.text)
+
+
+def result_section(html: str) -> str:
+    """The result itself (triage, warnings, causes): what must not depend on the server."""
+    start = html.index('<h1 class="h3 mb-3">Your result</h1>')
+    end = html.index('<aside class="alert alert-light border mt-4"', start)
+    return html[start:end]
+
+
+def diagnose(cluster: Cluster, answers: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "diagnose", "-"],
+        cwd=ROOT,
+        env=cluster.env,
+        input=json.dumps(answers),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+# THE JOURNEY
+
+
+@pytest.mark.slow
+def test_wizard_begun_on_one_server_finishes_and_saves_on_the_other(cluster: Cluster) -> None:
+    a, b = cluster.a, cluster.b
+    client = new_client("198.51.100.10")
+    email = sign_up(cluster, a, client)
+    half_and_half = {step: a if i < 3 else b for i, step in enumerate(ANSWERS)}
+
+    result_html = take_assessment(cluster, client, half_and_half)
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', result_html)
+    assert token, "the result page on server B has no save form"
+    saved = post(
+        client,
+        cluster.url(b, "/history/save/"),
+        {"token": token.group(1), "run_date": date.today().isoformat(), "unit": "km"},
+    )
+    # The same form sent again (a double click, a retry through the other server).
+    again = post(
+        client,
+        cluster.url(a, "/history/save/"),
+        {"token": token.group(1), "run_date": date.today().isoformat(), "unit": "km"},
+    )
+
+    assert saved.status_code == 302, saved.text[:3000]
+    episode_path = saved.headers["Location"]
+    assert re.fullmatch(r"/history/\d+/", episode_path)
+    assert again.headers["Location"] == episode_path
+    assert client.get(cluster.url(a, episode_path)).status_code == 200
+    with psycopg.connect(cluster.database_url) as db:
+        rows = db.execute(
+            "SELECT e.answers, e.result FROM legs_episode e "
+            "JOIN accounts_user u ON u.id = e.owner_id WHERE u.email = %s",
+            (email,),
+        ).fetchall()
+        total = db.execute("SELECT count(*) FROM legs_episode").fetchone()
+    assert len(rows) == 1
+    assert total == (1,)
+    answers, result = rows[0]
+    assert answers == all_answers()
+    assert result == diagnose(cluster, all_answers())
+    assert result["triage"] == "self_care"
+    assert result["causes"]
+
+    # The same answers on a single server give the very same result page.
+    single = take_assessment(cluster, new_client("198.51.100.11"), dict.fromkeys(ANSWERS, a))
+    assert result_section(single) == result_section(result_html)
+
+
+@pytest.mark.slow
+def test_sessions_and_login_lockout_live_in_the_shared_redis(cluster: Cluster) -> None:
+    client = new_client("198.51.100.20")
+    email = sign_up(cluster, cluster.a, client)
+    client.cookies.clear()
+    keys = redis.Redis.from_url(REDIS_URL)
+
+    # Three wrong passwords, spread over both servers, lock the account on both.
+    statuses = []
+    for site in (cluster.a, cluster.b, cluster.a):
+        client.get(cluster.url(site, "/accounts/login/"))
+        wrong = {"username": email, "password": "not-the-password"}
+        statuses.append(post(client, cluster.url(site, "/accounts/login/"), wrong).status_code)
+    locked = post(
+        client,
+        cluster.url(cluster.b, "/accounts/login/"),
+        {"username": email, "password": "not-the-password-either"},
+    )
+
+    assert statuses[:2] == [200, 200]
+    assert locked.status_code == 429
+    assert "Logging in is paused" in locked.text
+    assert keys.keys("*sessions.cached_db*"), "sessions are not cached in Redis"
+    assert keys.keys("*axes*"), "login failures are not counted in Redis"
+
+
+def wait_for_a_fresh_window() -> None:
+    """Fixed one-hour windows: never start the count in the last seconds of one."""
+    left = 3600 - time.time() % 3600
+    if left < 30:
+        time.sleep(left + 1)
+
+
+@pytest.mark.slow
+def test_rate_limit_on_log_in_is_counted_across_both_servers(cluster: Cluster) -> None:
+    wait_for_a_fresh_window()
+    client = new_client("198.51.100.30")
+    client.get(cluster.url(cluster.a, "/accounts/login/"))
+    statuses = []
+    for attempt in range(RATE + 1):
+        site = (cluster.a, cluster.b)[attempt % 2]
+        # A different address each time, so the login lockout never steps in first.
+        data = {"username": f"nobody{attempt}@example.com", "password": "wrong-password"}
+        statuses.append(post(client, cluster.url(site, "/accounts/login/"), data))
+
+    assert [r.status_code for r in statuses[:RATE]] == [200] * RATE
+    blocked = statuses[RATE]
+    assert blocked.status_code == 429
+    assert "Too many tries" in blocked.text
+    assert int(blocked.headers["Retry-After"]) > 0
+    # Another client address is not affected.
+    other = new_client("198.51.100.31")
+    other.get(cluster.url(cluster.b, "/accounts/login/"))
+    fine = post(
+        other,
+        cluster.url(cluster.b, "/accounts/login/"),
+        {"username": "someone@example.com", "password": "wrong-password"},
+    )
+    assert fine.status_code == 200
