@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
@@ -84,4 +86,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         login_lockout_clear(user=form.user)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out by POST only; a GET (an old link, a prefetch) gets a page with the button."""
+
+    def http_method_not_allowed(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        response = render(request, "accounts/logout_get.html", status=405)
+        response["Allow"] = ", ".join(self._allowed_methods())
         return response

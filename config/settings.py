@@ -191,6 +191,10 @@ STORAGES = {
         )
     },
 }
+# Tests and development read static files from the apps and static/ as they change;
+# production serves the collected, hashed files only.
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
     "jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf",
     "flv", "woff", "woff2", "map",

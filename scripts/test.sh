@@ -33,7 +33,7 @@ hadolint Dockerfile
 step "Django checks"
 DEBUG=true $py manage.py check
 DEBUG=true $py manage.py makemigrations --check --dry-run
-DEBUG=false ALLOWED_HOSTS=heavylegs.example \
+DEBUG=false ALLOWED_HOSTS=heavylegs.example DATABASE_URL="sqlite://:memory:" \
   SECRET_KEY="$($py -c 'import secrets; print(secrets.token_urlsafe(50))')" \
   EMAIL_URL="smtp+tls://mailer:secret@127.0.0.1:587" \
   $py manage.py check --deploy --fail-level WARNING

@@ -747,3 +747,11 @@ def test_lockout_length_reads_in_plain_words(length: timedelta | None, words: st
 def test_password_help_falls_back_when_no_length_rule_is_set(settings: Any) -> None:
     settings.AUTH_PASSWORD_VALIDATORS = []  # Django drops its cached validators on change
     assert minimum_password_length() == 1
+
+
+def test_logout_by_get_explains_and_offers_the_button(client: Client) -> None:
+    client.force_login(make_user())
+    response = client.get(LOGOUT)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, OPTIONS"
+    assert b'action="' + LOGOUT.encode() + b'"' in response.content
