@@ -29,8 +29,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import (  # noqa: E402 - the folder is put on the path just above
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.serve import (  # noqa: E402 - the project is put on the path just above
     ROOT,
     VENV_BIN,
     database,

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from journey import (  # noqa: E402 - the folder is put on the path just above
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.journey import (  # noqa: E402 - the project is put on the path just above
     EPISODE_PATH,
     SAVE_TOKEN,
     csrf_token,

@@ -292,6 +292,6 @@ LOGGING = {
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
         "axes": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
         # One JSON line per request: method, path, status, duration_ms, request_id, user_id.
-        "heavylegs.request": {"handlers": ["json_stdout"], "level": "INFO", "propagate": False},
+        "heavylegs.request": {"handlers": ["json_stdout"], "level": LOG_LEVEL, "propagate": False},
     },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from itertools import takewhile
 from typing import Any, ClassVar, cast
 
 from django import forms
@@ -221,9 +222,7 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         return bool(self.storage.data.get(self.storage.step_data_key))
 
     def _first_unanswered_before(self, step: str) -> str | None:
-        for key in self.form_list:
-            if key == step:
-                return None
+        for key in takewhile(lambda key: key != step, self.form_list):
             if self.storage.get_step_data(key) is None:
                 return key
         return None

@@ -232,6 +232,16 @@ def test_none_with_another_answer_is_an_error_beside_the_question(client: Client
     assert RESULT_SESSION_KEY not in client.session
 
 
+def test_a_question_an_editor_marks_required_cannot_be_skipped(client: Client) -> None:
+    Question.objects.filter(key="legs").update(required=True)
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    page = client.get(step_url("pattern")).content.decode()
+    assert inputs(page, "pattern-legs").keys() == {"both", "one"}
+    response = post_step(client, "pattern", {"timing": "whole_run"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"legs": ["Please answer this question."]}
+
+
 def test_an_answer_that_is_not_offered_is_an_error(client: Client) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     response = post_step(client, "pattern", {"legs": "three"})
@@ -407,9 +417,10 @@ def test_an_editors_new_step_is_counted_in_the_progress(client: Client) -> None:
 def test_an_answer_removed_by_an_editor_mid_walk_is_asked_again(client: Client) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     post_step(client, "pattern", {"legs": "one"})
-    for step in ["training", "fuel", "recovery"]:
-        post_step(client, step, {})
+    post_step(client, "training", {})
+    post_step(client, "fuel", {})
     Choice.objects.filter(question__key="legs", value="one").delete()
+    assert post_step(client, "recovery", {})["Location"] == step_url("health")
     response = client.post(step_url("health"), step_data("health", {}), follow=True)
     assert response.redirect_chain[-1] == (step_url("pattern"), 302)
     assert response.context["form"].errors == {"legs": ["Pick one of the answers shown."]}

@@ -1,0 +1,399 @@
+"""Throughput of every page against the ceiling of this stack.
+
+    scripts/bench.sh [sqlite|postgres] [--seconds 8]
+
+The ceiling is a one-line Django view (benchmarks/minimal/) served with the project's own
+settings and middleware by the same gunicorn configuration; every public page, each wizard
+step, and the history and insights pages of a runner with 10 and with 1,000 episodes are
+measured the same way with wrk, on a fresh database. Also reported: the engine's
+assessments per second (benchmarks/engine.py) and the peak memory of a gunicorn worker.
+The report goes to benchmarks/results/pages.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.serve import (  # noqa: E402 - the project is put on the path just above
+    ROOT,
+    Server,
+    database,
+    gunicorn,
+    machine_description,
+    peak_rss_kib,
+    prepare,
+    production_env,
+)
+
+RESULTS = ROOT / "benchmarks" / "results"
+PUBLIC_TARGET = 0.5
+HISTORY_TARGET = 2.0
+FEW, MANY = 10, 1_000
+WIZARD_STEPS = ["safety", "pattern", "training", "fuel", "recovery", "health"]
+
+# Run in a child process with the server's settings: the runners, their episodes saved
+# through the site's own service, and logged-in sessions for the pages that need one.
+SETUP = """
+import datetime, json, random, sys, uuid
+import django
+django.setup()
+from django.db import transaction
+from django.test import Client
+from accounts.models import User
+from benchmarks.journey import STEPS, random_steps, step_data
+from legs.diagnosis import assess
+from legs.knowledge import get_knowledge
+from legs.services import RunContext, episode_create
+
+counts = json.loads(sys.argv[1])
+knowledge = get_knowledge()
+rng = random.Random(2026)
+cookies = {}
+today = datetime.date.today()
+for label, count in counts.items():
+    user = User.objects.create_user(email=f"{label}@example.com", password="bench-pass-42x")
+    with transaction.atomic():
+        for i in range(count):
+            answers = {}
+            for step in random_steps(rng, emergency_share=0.05).values():
+                answers.update(step)
+            episode_create(
+                user=user,
+                answers=answers,
+                result=assess(answers, knowledge).to_dict(),
+                knowledge_version=knowledge.version,
+                run_context=RunContext(
+                    run_date=today - datetime.timedelta(days=i),
+                    heaviness=rng.randint(1, 10),
+                    notes=f"Run {i}",
+                ),
+                token=uuid.uuid4(),
+            )
+    client = Client()
+    client.force_login(user)
+    cookies[label] = client.cookies["sessionid"].value
+
+
+def wizard_session(finish):
+    client = Client()
+    client.get("/assessment/safety/")
+    steps = list(STEPS) if finish else list(STEPS)[:-1]
+    for step in steps:
+        token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
+        answer = client.post(f"/assessment/{step}/", step_data(step, STEPS[step], token))
+        assert answer.status_code == 302, (step, answer.status_code)
+    if finish:
+        client.get("/assessment/finish/")
+    return client.cookies["sessionid"].value
+
+
+cookies["wizard"] = wizard_session(finish=False)
+cookies["result"] = wizard_session(finish=True)
+print("COOKIES", json.dumps(cookies))
+"""
+
+
+@dataclass
+class Measure:
+    label: str
+    path: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def wrk_duration_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if match is None:
+        return float("nan")
+    value, unit = float(match[1]), match[2]
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def check_page(server: Server, path: str, cookie: str | None) -> None:
+    request = urllib.request.Request(f"{server.url}{path}")  # noqa: S310 - our own server
+    if cookie:
+        request.add_header("Cookie", f"sessionid={cookie}")
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != 200:
+        raise SystemExit(f"{path} answered {status}, not 200: the benchmark set-up is wrong")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def wrk(
+    server: Server, label: str, path: str, cookie: str | None, args: argparse.Namespace
+) -> Measure:
+    check_page(server, path, cookie)
+    command = [
+        "wrk",
+        f"--threads={args.client_threads}",
+        f"--connections={args.connections}",
+        f"--duration={args.seconds}s",
+        "--latency",
+    ]
+    if cookie:
+        command += ["--header", f"Cookie: sessionid={cookie}"]
+    done = subprocess.run(
+        [*command, f"{server.url}{path}"],
+        capture_output=True,
+        text=True,
+        timeout=args.seconds + 60,
+        check=True,
+    )
+    out = done.stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    non_ok = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non_ok[1]) if non_ok else 0
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    if rate is None:
+        raise SystemExit(f"wrk gave no rate for {path}:\n{out}\n{done.stderr}")
+    measure = Measure(
+        label=label,
+        path=path,
+        requests_per_second=float(rate[1]),
+        p50_ms=wrk_duration_ms(p50[1]) if p50 else float("nan"),
+        p99_ms=wrk_duration_ms(p99[1]) if p99 else float("nan"),
+        errors=errors,
+    )
+    print(
+        f"  {label:<34} {measure.requests_per_second:>8.0f} req/s  p50 {measure.p50_ms:6.1f} ms"
+        f"  p99 {measure.p99_ms:6.1f} ms{'  ERRORS ' + str(errors) if errors else ''}",
+        flush=True,
+    )
+    return measure
+
+
+def engine_report() -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "engine.py"), "--seconds", "4"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "true", "HOME": str(Path.home())},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        return [f"benchmarks/engine.py failed: {done.stderr.strip()[-2000:]}"]
+    return done.stdout.splitlines()
+
+
+def row(measure: Measure, ceiling: float, target: str) -> str:
+    ratio = measure.requests_per_second / ceiling
+    return (
+        f"| {measure.label} | `{measure.path}` | {measure.requests_per_second:,.0f} | "
+        f"{ratio:.0%} | {measure.p50_ms:.1f} | {measure.p99_ms:.1f} | {target} |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database", nargs="?", default="sqlite", choices=["sqlite", "postgres"])
+    parser.add_argument("--seconds", type=int, default=8, help="per page (default 8)")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--client-threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, help="report file (default benchmarks/results/)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk).")
+
+    with tempfile.TemporaryDirectory(prefix="heavylegs-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        with database(args.database, tmp, "heavylegs_bench") as database_url:
+            env = production_env(
+                tmp,
+                database_url,
+                workers=args.workers,
+                threads=args.threads,
+                GUNICORN_ACCESS_LOG="false",
+                # No worker recycling during the run, so the peak memory is the real one.
+                GUNICORN_MAX_REQUESTS="100000000",
+                LOG_LEVEL="WARNING",
+            )
+            print(f"Preparing a fresh {args.database} database, episodes and sessions…", flush=True)
+            prepare(env)
+            setup_env = env | {
+                "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "PYTHONPATH": str(ROOT),
+            }
+            output = subprocess.run(
+                [sys.executable, "-c", SETUP, json.dumps({"few": FEW, "many": MANY})],
+                cwd=ROOT,
+                env=setup_env,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+                check=True,
+            ).stdout
+            marked = [line for line in output.splitlines() if line.startswith("COOKIES ")]
+            cookies: dict[str, str] = json.loads(marked[-1].removeprefix("COOKIES "))
+            machine = machine_description(database_url)
+            # The request log is one JSON line per request; at these rates it would measure
+            # the terminal, so only warnings are logged during the benchmark.
+            minimal_env = env | {"DJANGO_SETTINGS_MODULE": "benchmarks.minimal.settings"}
+            ceilings: list[Measure] = []
+            print("Ceiling (minimal Django view, same settings and gunicorn):", flush=True)
+            with gunicorn(minimal_env, tmp / "minimal.log") as minimal:
+                ceilings.append(wrk(minimal, "minimal page (before)", "/", None, args))
+
+            pages: list[Measure] = []
+            wizard: list[Measure] = []
+            history: list[Measure] = []
+            print("Site:", flush=True)
+            with gunicorn(env, tmp / "site.log") as site:
+                public = [
+                    ("home", "/"),
+                    ("about", "/about/"),
+                    ("privacy", "/privacy/"),
+                    ("causes", "/causes/"),
+                    ("a cause", "/causes/dehydration/"),
+                    ("FAQ", "/faq/"),
+                    ("warning signs", "/warning-signs/"),
+                ]
+                for label, path in public:
+                    pages.append(wrk(site, label, path, None, args))
+                pages.append(wrk(site, "log-in form", "/accounts/login/", None, args))
+                for step in WIZARD_STEPS:
+                    path = f"/assessment/{step}/"
+                    wizard.append(wrk(site, f"wizard: {step}", path, cookies["wizard"], args))
+                wizard.append(
+                    wrk(site, "wizard: result", "/assessment/result/", cookies["result"], args)
+                )
+                for label, path in [("history", "/history/"), ("insights", "/history/insights/")]:
+                    for who, count in (("few", FEW), ("many", MANY)):
+                        history.append(
+                            wrk(site, f"{label}, {count:,} episodes", path, cookies[who], args)
+                        )
+                workers = site.worker_pids()
+                peaks = [peak_rss_kib(pid) for pid in workers]
+                master_peak = peak_rss_kib(site.process.pid)
+
+            with gunicorn(minimal_env, tmp / "minimal-after.log") as minimal:
+                ceilings.append(wrk(minimal, "minimal page (after)", "/", None, args))
+    ceiling = statistics.mean(m.requests_per_second for m in ceilings)
+
+    print("Engine:", flush=True)
+    engine = engine_report()
+    print("\n".join(engine))
+
+    misses: list[str] = []
+    lines = [
+        "# Page throughput against the ceiling of the stack",
+        "",
+        f"`scripts/bench.sh {args.database}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. gunicorn "
+        f"with {args.workers} workers × {args.threads} threads (gthread), production settings over "
+        f"plain HTTP on 127.0.0.1, a fresh {args.database} database with the seed knowledge base "
+        "and the per-process memory cache; request log at WARNING and no access log, so the "
+        f"numbers measure the site, not the terminal. wrk, {args.client_threads} threads and "
+        f"{args.connections} keep-alive connections, {args.seconds} s per page, on the same machine "
+        "(it competes for the CPU, equally for every page). The **ceiling** is a one-line "
+        "Django view (`benchmarks/minimal/`) with the site's own settings and middleware "
+        "(sessions, CSRF, security headers, CSP, request log) served by the same gunicorn "
+        "configuration, measured before and after the pages; the ratio is each page's rate "
+        "over their mean.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        *[f"| {name} | {value} |" for name, value in machine],
+        "",
+        "## Ceiling",
+        "",
+        "| run | req/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+        *[
+            f"| {m.label} | {m.requests_per_second:,.0f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} |"
+            for m in ceilings
+        ],
+        f"| **mean (the ceiling)** | **{ceiling:,.0f}** | | |",
+        "",
+        f"## Public pages and wizard steps (target: at least {PUBLIC_TARGET:.0%} of the ceiling)",
+        "",
+        "Wizard steps are fetched with the session of a runner who has answered the steps "
+        "before (each fetch also saves the wizard's position in the session).",
+        "",
+        "| page | path | req/s | of ceiling | p50 ms | p99 ms | target |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for measure in pages + wizard:
+        met = measure.requests_per_second >= PUBLIC_TARGET * ceiling and not measure.errors
+        if not met:
+            misses.append(measure.label)
+        lines.append(row(measure, ceiling, "met" if met else "**not met**"))
+    lines += [
+        "",
+        f"## History and insights: {MANY:,} episodes against {FEW} "
+        f"(target: within {HISTORY_TARGET:g}× of the rate with {FEW})",
+        "",
+        "| page | path | req/s | of ceiling | p50 ms | p99 ms | target |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for few, many in zip(history[::2], history[1::2], strict=True):
+        slowdown = few.requests_per_second / many.requests_per_second
+        met = slowdown <= HISTORY_TARGET and not (few.errors or many.errors)
+        if not met:
+            misses.append(many.label)
+        lines.append(row(few, ceiling, ""))
+        lines.append(
+            row(many, ceiling, f"{slowdown:.2f}× slower: {'met' if met else '**not met**'}")
+        )
+    lines += [
+        "",
+        "## Memory",
+        "",
+        f"Peak resident memory (VmHWM) after all the pages above: workers "
+        + ", ".join(f"{kib / 1024:.0f} MiB" for kib in peaks)
+        + f" (highest {max(peaks, default=0) / 1024:.0f} MiB); gunicorn master "
+        f"{master_peak / 1024:.0f} MiB. Workers share the pages the master loaded before "
+        "forking (`preload_app`), so their sum overstates the total.",
+        "",
+        "## Engine (`benchmarks/engine.py`)",
+        "",
+        "```",
+        *engine,
+        "```",
+        "",
+        "## Verdict",
+        "",
+        ("Every target met." if not misses else "Targets not met: " + ", ".join(misses) + "."),
+    ]
+    output: Path = args.output or RESULTS / "pages.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n".join(lines) + "\n")
+    print(f"\nReport written to {output}")
+    return 0 if not misses else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
