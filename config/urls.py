@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from legs import views as legs_views
 
@@ -13,7 +11,7 @@ urlpatterns = [
     path("about/", legs_views.about, name="about"),
     path("privacy/", legs_views.privacy, name="privacy"),
     path("healthz", legs_views.healthz, name="healthz"),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
+    path("favicon.ico", legs_views.favicon),
     path("accounts/", include("accounts.urls")),
     path("", include("legs.urls")),
     path("history/", include("legs.history_urls")),

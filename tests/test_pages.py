@@ -207,3 +207,10 @@ def test_healthz_is_not_redirected_to_https(client: Client, settings: Any) -> No
 
 def test_healthz_refuses_posts(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+def test_favicon_ico_redirects_to_the_static_icon(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.ico")
+    assert response["Location"].startswith("/static/")
