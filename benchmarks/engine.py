@@ -11,6 +11,7 @@ is driven through Django's test client and its queries are counted.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import sys
@@ -152,6 +153,7 @@ def main() -> None:
         from django.core.management import call_command
 
         django.setup()
+        logging.disable(logging.INFO)  # request logs would drown the report
         settings.DEBUG = True  # keep query logging on for CaptureQueriesContext
         call_command("migrate", verbosity=0)
         call_command("load_knowledge_base", verbosity=0)

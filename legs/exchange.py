@@ -542,7 +542,7 @@ def import_knowledge(
     validate_rows(docs, replace=replace)
     writer = _Writer(update=update or replace)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), KnowledgeRevision.batch():
             if replace:
                 wipe_knowledge()
             # Causes first: evidence and FAQ entries refer to them.

@@ -398,7 +398,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         follow_up = record["follow_up"] or {}
         row = [
             record["run_date"],
-            record[f"distance_{unit}"],
+            episode.distance_in(unit),
             record["duration_minutes"],
             record["heaviness"],
             record["legs"],

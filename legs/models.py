@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
@@ -32,6 +35,10 @@ class TriageLevel(models.TextChoices):
         return {cls.EMERGENCY: 3, cls.URGENT: 2, cls.SOON: 1}.get(cls(level), 0)
 
 
+# None outside KnowledgeRevision.batch(); inside, whether a bump is waiting.
+_batch_pending: ContextVar[bool | None] = ContextVar("knowledge_batch", default=None)
+
+
 class KnowledgeRevision(models.Model):
     """One row whose number goes up whenever an editor changes the knowledge base.
 
@@ -57,7 +64,23 @@ class KnowledgeRevision(models.Model):
         return row[0], f"{row[0]}-{row[1].timestamp()}"
 
     @classmethod
+    @contextmanager
+    def batch(cls) -> Iterator[None]:
+        """Many edits, one new revision (bulk imports): bumps inside are counted once."""
+        token = _batch_pending.set(False)
+        try:
+            yield
+        finally:
+            pending = _batch_pending.get()
+            _batch_pending.reset(token)
+        if pending:
+            cls.bump()
+
+    @classmethod
     def bump(cls) -> None:
+        if _batch_pending.get() is not None:
+            _batch_pending.set(True)
+            return
         # Inside the editor's transaction: a rolled-back edit rolls the bump back too.
         updated = cls.objects.filter(pk=1).update(number=models.F("number") + 1, changed_at=Now())
         if not updated:

@@ -129,7 +129,15 @@ def test_the_history_journey(site: str, page_at: PageAt) -> None:
     expect(page.locator("section", has_text="Runs much longer than usual")).to_contain_text("25%")
     check_page(page, "history-insights-1280")
 
-    page.get_by_role("link", name="Your history").click()
+    # The printable version of the newest episode, for a doctor.
+    page.goto(f"{episode}print/")
+    expect(page.get_by_text("Not a diagnosis.").first).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("Heavy-leg episodes of Sam"))
+    ).to_be_visible()
+    check_page(page, "history-print-1280")
+
+    page.get_by_role("link", name="Back to your history").click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV (spreadsheet)").click()
     download = download_info.value
@@ -137,7 +145,7 @@ def test_the_history_journey(site: str, page_at: PageAt) -> None:
     text = Path(download.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["heaviness"] for r in rows] == ["4", "8"]
-    assert [r["distance_km"] for r in rows] == ["10.0", "12.5"]
+    assert [r["distance_km"] for r in rows] == ["10.00", "12.50"]
     assert rows[1]["follow_up"] == "better"
 
     # The same pages on a phone, in a second browser with the same login.

@@ -60,7 +60,7 @@ def test_the_csv_has_every_episode_oldest_first_in_the_runners_unit(
     first = data[0]
     assert "distance_mi" in first and "distance_km" not in first
     assert first["run_date"] == tired.run_date.isoformat()
-    assert first["distance_mi"] == "10.0"
+    assert first["distance_mi"] == "10.00"
     assert first["heaviness"] == "8"
     assert first["triage"] == "self_care"
     assert first["top_cause"] == tired.top_cause_name

@@ -27,7 +27,8 @@ class Command(BaseCommand):
             counts = import_knowledge(seed_documents(), update=options["reset"])
         except KnowledgeFileError as exc:
             raise CommandError(f"Seed content is invalid, nothing was loaded. {exc}") from exc
-        self.stdout.write(
-            f"Knowledge base: {counts['created']} created, {counts['updated']} updated, "
-            f"{counts['skipped']} kept as they were."
-        )
+        if options["verbosity"] > 0:
+            self.stdout.write(
+                f"Knowledge base: {counts['created']} created, {counts['updated']} updated, "
+                f"{counts['skipped']} kept as they were."
+            )
