@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.ratelimit.RateLimitMiddleware",
+    "config.page_cache.AnonymousPageCacheMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -170,6 +171,23 @@ RATELIMIT_VIEWS = dict.fromkeys(
     ("accounts:signup", "accounts:login", "accounts:password_reset"), RATELIMIT_RATE
 )
 RATELIMIT_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+
+# PAGE CACHE (config.page_cache)
+# Public pages rendered for anonymous visitors are kept this many seconds (0 = off), keyed
+# by the knowledge base's revision so an editor's change shows at once. Off under pytest,
+# where tests count the queries of each render; tests of the cache switch it on.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if TESTING else 300)
+PAGE_CACHE_VIEWS = frozenset(
+    {
+        "home",
+        "about",
+        "privacy",
+        "legs:cause_list",
+        "legs:cause_detail",
+        "legs:faq",
+        "legs:warning_signs",
+    }
+)
 
 # INTERNATIONALISATION
 LANGUAGE_CODE = "en-gb"

@@ -22,9 +22,10 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
-from django.urls import clear_url_caches, reverse
+from django.urls import clear_url_caches
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import User
@@ -224,8 +225,13 @@ def test_wizard_steps_stay_calm_under_hostile_input(
     assert_calm(client.get("/assessment/", {"reset": value}))
 
 
-def test_an_unknown_wizard_step_in_the_url_is_not_found(client: Client, seeded: None) -> None:
-    assert client.get("/assessment/no-such-step/").status_code == 404
+def test_an_unknown_wizard_step_in_the_url_leads_back_to_the_start(
+    client: Client, seeded: None
+) -> None:
+    response = client.get("/assessment/no-such-step/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/assessment/safety/"
 
 
 # A PROPERTY-BASED FUZZ OF THE WIZARD'S POST HANDLING
@@ -309,8 +315,6 @@ def every_path(pk: int) -> list[str]:
         "/assessment/",
         "/assessment/safety/",
         "/assessment/result/",
-        "/accounts/signup/",
-        "/accounts/login/",
         "/accounts/logout/",
         "/accounts/profile/",
         "/accounts/delete/",
@@ -326,14 +330,32 @@ def every_path(pk: int) -> list[str]:
     ]
 
 
+# Django's own form views (log-in, password change and reset) treat PUT as POST: the form
+# is validated as for a POST, under the same CSRF check, so PUT there is a refused form.
+PUT_AS_POST = {"/accounts/login/", "/accounts/password/change/", "/accounts/password/reset/"}
+
+
+def expected_status(method: str, path: str) -> set[int]:
+    return {405, 200} if method == "put" and path in PUT_AS_POST else {405}
+
+
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_unsupported_methods_are_refused_everywhere(
-    owner_client: Client, episode: Episode, method: str
+    owner_client: Client, owner: User, episode: Episode, method: str
 ) -> None:
     for path in every_path(episode.pk):
         response = getattr(owner_client, method)(path)
-        assert response.status_code == 405, (path, response.status_code)
+        assert response.status_code in expected_status(method, path), (path, response.status_code)
     assert Episode.objects.filter(pk=episode.pk).exists()
+    assert User.objects.filter(pk=owner.pk).exists()
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_unsupported_methods_are_refused_on_the_anonymous_forms(
+    client: Client, seeded: None, method: str
+) -> None:
+    for path in ANONYMOUS_FORMS:
+        assert getattr(client, method)(path).status_code in expected_status(method, path), path
 
 
 def test_pages_that_only_show_refuse_posts(owner_client: Client, episode: Episode) -> None:
@@ -528,9 +550,7 @@ def reload_urls() -> Iterator[None]:
     clear_url_caches()
 
 
-def test_the_admin_lives_at_the_configured_url(
-    client: Client, db: None, reload_urls: None
-) -> None:
+def test_the_admin_lives_at_the_configured_url(client: Client, db: None, reload_urls: None) -> None:
     import config.urls
 
     with override_settings(ADMIN_URL="back-office-7f3a/"):
@@ -664,9 +684,13 @@ def test_rate_limiting_can_be_switched_off(
 
 
 def test_a_cache_outage_never_locks_people_out(client: Client, db: None, low_rate: int) -> None:
-    data = {"username": "someone@example.com", "password": "wrong"}
     with mock.patch.object(cache, "add", side_effect=ConnectionError("redis is down")):
-        statuses = {client.post("/accounts/login/", data).status_code for _ in range(5)}
+        statuses = {
+            client.post(
+                "/accounts/login/", {"username": f"user{n}@example.com", "password": "wrong"}
+            ).status_code
+            for n in range(low_rate + 2)
+        }
 
     assert statuses == {200}
 
@@ -682,9 +706,7 @@ def test_rates_are_read_as_count_per_period(text: str, limit: int, period: int) 
 
 
 @pytest.mark.parametrize("text", ["", "20", "20/minute", "0/m", "-1/m", "a/m", "20/m/m"])
-def test_a_mistyped_rate_stops_the_server_with_a_clear_message(
-    text: str, settings: Any
-) -> None:
+def test_a_mistyped_rate_stops_the_server_with_a_clear_message(text: str, settings: Any) -> None:
     settings.RATELIMIT_VIEWS = {"accounts:login": text}
 
     with pytest.raises(ImproperlyConfigured, match="must look like 20/m"):
