@@ -88,7 +88,9 @@ def episodes_in(database_url: str) -> list[tuple[int, str, str]]:
     return [(int(pk), uuid.UUID(str(token)).hex, str(email)) for pk, token, email in rows]
 
 
-def check(database_url: str, saved: list[dict[str, Any]], log: str, stats: list[dict[str, str]]) -> Checks:
+def check(
+    database_url: str, saved: list[dict[str, Any]], log: str, stats: list[dict[str, str]]
+) -> Checks:
     checks = Checks(recorded=len(saved))
     rows = episodes_in(database_url)
     checks.in_database = len(rows)

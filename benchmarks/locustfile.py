@@ -97,7 +97,9 @@ class Runner(FastHttpUser):
 
     def take_assessment(self) -> None:
         steps = random_steps(self.rng)
-        self.client.get("/assessment/?reset=1", name="GET /assessment/?reset=1", allow_redirects=False)
+        self.client.get(
+            "/assessment/?reset=1", name="GET /assessment/?reset=1", allow_redirects=False
+        )
         location = "/assessment/safety/"
         for step, answers in steps.items():
             page = self.get(location, f"GET /assessment/{step}/")

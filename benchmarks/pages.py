@@ -168,7 +168,9 @@ def wrk(
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     non_ok = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     errors = int(non_ok[1]) if non_ok else 0
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
@@ -194,7 +196,12 @@ def engine_report() -> list[str]:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "engine.py"), "--seconds", "4"],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "true", "HOME": str(Path.home())},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DEBUG": "true",
+            "LOG_LEVEL": "WARNING",
+            "HOME": str(Path.home()),
+        },
         capture_output=True,
         text=True,
         timeout=300,
@@ -246,7 +253,7 @@ def main() -> int:
                 "DJANGO_SETTINGS_MODULE": "config.settings",
                 "PYTHONPATH": str(ROOT),
             }
-            output = subprocess.run(
+            setup_output = subprocess.run(
                 [sys.executable, "-c", SETUP, json.dumps({"few": FEW, "many": MANY})],
                 cwd=ROOT,
                 env=setup_env,
@@ -255,7 +262,7 @@ def main() -> int:
                 timeout=1800,
                 check=True,
             ).stdout
-            marked = [line for line in output.splitlines() if line.startswith("COOKIES ")]
+            marked = [line for line in setup_output.splitlines() if line.startswith("COOKIES ")]
             cookies: dict[str, str] = json.loads(marked[-1].removeprefix("COOKIES "))
             machine = machine_description(database_url)
             # The request log is one JSON line per request; at these rates it would measure
@@ -315,8 +322,8 @@ def main() -> int:
         f"plain HTTP on 127.0.0.1, a fresh {args.database} database with the seed knowledge base "
         "and the per-process memory cache; request log at WARNING and no access log, so the "
         f"numbers measure the site, not the terminal. wrk, {args.client_threads} threads and "
-        f"{args.connections} keep-alive connections, {args.seconds} s per page, on the same machine "
-        "(it competes for the CPU, equally for every page). The **ceiling** is a one-line "
+        f"{args.connections} keep-alive connections, {args.seconds} s per page, on the same "
+        "machine (it competes for the CPU, equally for every page). The **ceiling** is a one-line "
         "Django view (`benchmarks/minimal/`) with the site's own settings and middleware "
         "(sessions, CSRF, security headers, CSP, request log) served by the same gunicorn "
         "configuration, measured before and after the pages; the ratio is each page's rate "
@@ -372,7 +379,7 @@ def main() -> int:
         "",
         "## Memory",
         "",
-        f"Peak resident memory (VmHWM) after all the pages above: workers "
+        "Peak resident memory (VmHWM) after all the pages above: workers "
         + ", ".join(f"{kib / 1024:.0f} MiB" for kib in peaks)
         + f" (highest {max(peaks, default=0) / 1024:.0f} MiB); gunicorn master "
         f"{master_peak / 1024:.0f} MiB. Workers share the pages the master loaded before "

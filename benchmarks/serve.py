@@ -70,7 +70,10 @@ def machine_description(database_url: str) -> list[tuple[str, str]]:
         ("Django", version("django")),
         ("gunicorn", version("gunicorn")),
         ("database", database_version(database_url)),
-        ("load average at the start (1, 5, 15 min)", ", ".join(f"{x:.2f}" for x in os.getloadavg())),
+        (
+            "load average at the start (1, 5, 15 min)",
+            ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        ),
     ]
 
 

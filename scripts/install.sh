@@ -9,13 +9,16 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if
   echo "Creating a virtual environment with $python"
   "$python" -m venv .venv
 fi
+# pip's notes about this machine's optional local package mirrors are noise, not problems.
+pip_install() { .venv/bin/python -m pip install --quiet "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2); }
 stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
+  echo "Installing Python packages into .venv"
+  pip_install --upgrade pip
   if [ -n "$extra" ]; then
-    .venv/bin/python -m pip install --quiet -e ".[$extra]"
+    pip_install -e ".[$extra]"
   else
-    .venv/bin/python -m pip install --quiet -e .
+    pip_install -e .
   fi
   touch "$stamp"
 fi

@@ -218,6 +218,88 @@ def test_request_id_is_forgotten_once_the_response_is_finished(client: Client, d
     assert record.request_id == "-"
 
 
+# PAGE CACHE FOR ANONYMOUS VISITORS
+
+
+@pytest.fixture
+def page_cache(settings: Any) -> None:
+    settings.PAGE_CACHE_SECONDS = 300
+
+
+def test_a_public_page_is_rendered_once_for_anonymous_visitors(
+    client: Client, seeded: None, page_cache: None, django_assert_num_queries: Any
+) -> None:
+    first = client.get("/causes/dehydration/")
+
+    with django_assert_num_queries(1):  # the knowledge base's revision (part of the key)
+        second = Client().get("/causes/dehydration/")
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert "Cookie" in second["Vary"]
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert second["X-Request-ID"] != first["X-Request-ID"]
+
+
+def test_an_editors_change_shows_at_once(client: Client, seeded: None, page_cache: None) -> None:
+    from legs.models import Cause
+
+    client.get("/causes/dehydration/")
+    cause = Cause.objects.get(slug="dehydration")
+    cause.name = "Running dry"
+    cause.save()
+
+    assert "Running dry" in Client().get("/causes/dehydration/").content.decode()
+
+
+def test_logged_in_runners_never_get_the_anonymous_page(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    Client().get("/")
+    client.force_login(make_user(display_name="Olive Runner"))
+
+    assert "Olive Runner" in client.get("/").content.decode()
+
+
+def test_pages_with_a_query_string_or_a_message_are_rendered_afresh(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    client.get("/faq/")
+    client.get("/faq/?q=1")
+    with_query = Client()
+    with_message = Client()
+    with_message.cookies["messages"] = "anything"
+
+    with mock.patch("config.page_cache.cache.get") as lookup:
+        with_query.get("/faq/?q=1")
+        with_message.get("/faq/")
+
+    lookup.assert_not_called()
+
+
+def test_a_page_with_a_csrf_token_is_never_kept(
+    client: Client, seeded: None, page_cache: None, settings: Any
+) -> None:
+    settings.PAGE_CACHE_VIEWS = frozenset({"accounts:login"})
+    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+    first = token.search(Client().get("/accounts/login/").content.decode())
+    second = token.search(Client().get("/accounts/login/").content.decode())
+
+    assert first and second
+    assert first.group(1) != second.group(1)
+
+
+def test_the_page_cache_can_be_switched_off(client: Client, seeded: None, settings: Any) -> None:
+    settings.PAGE_CACHE_SECONDS = 0
+    client.get("/causes/")
+
+    with mock.patch("config.page_cache.cache.get") as lookup:
+        Client().get("/causes/")
+
+    lookup.assert_not_called()
+
+
 # BACKUP AND RESTORE
 
 
