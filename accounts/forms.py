@@ -10,13 +10,14 @@ from django.contrib.auth.forms import (
     PasswordChangeForm,
     SetPasswordForm,
 )
+from django.contrib.auth.hashers import make_password
 
 from .models import User
 
 UNIT_ERRORS = {"invalid_choice": "Choose kilometres or miles."}
-DUPLICATE_EMAIL = (
-    "An account with this email address already exists. Log in, or reset your password "
-    "if you have forgotten it."
+PENDING_LOGIN = (
+    "Please confirm your email address first: open the link in the email we sent you when "
+    "you signed up. No email, or the link has expired? Send yourself a new one below."
 )
 
 
@@ -53,10 +54,11 @@ class SignUpForm(BaseUserCreationForm[User]):
         plain_password_help(self, "password1", "password2")
 
     def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
-        return email
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
+
+    def validate_unique(self) -> None:
+        """No "already exists" error: that would tell anyone which addresses are registered.
+        accounts.services.signup_request handles a taken address by email instead."""
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -66,8 +68,41 @@ class EmailAuthenticationForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
+    error_messages = {**AuthenticationForm.error_messages, "pending": PENDING_LOGIN}
+    needs_activation = False
+
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).strip().lower()
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        """A pending account with the right password hears it must confirm its address first.
+
+        Only someone who knows the password learns that, so nothing leaks. Every failed
+        login hashes the password once more here, found or not, so timing tells nothing either.
+        Logins paused by django-axes are left to its lockout page.
+        """
+        email = self.cleaned_data.get("username", "")
+        password = self.cleaned_data.get("password", "")
+        if self.request is None or getattr(self.request, "axes_locked_out", False):
+            return super().get_invalid_login_error()
+        pending = User.objects.pending().filter(email__iexact=email).first()
+        if pending is None:
+            make_password(password)
+        elif pending.check_password(password):
+            self.needs_activation = True
+            return forms.ValidationError(self.error_messages["pending"], code="pending")
+        return super().get_invalid_login_error()
+
+
+class ActivationResendForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_email(self) -> str:
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
 
 class ProfileForm(forms.ModelForm[User]):
@@ -114,6 +149,7 @@ class DeleteAccountForm(forms.Form):
 
 
 __all__ = [
+    "ActivationResendForm",
     "DeleteAccountForm",
     "EmailAuthenticationForm",
     "PlainPasswordChangeForm",

@@ -27,6 +27,10 @@ class EmailUserManager(UserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email__iexact=username)
 
+    def pending(self) -> models.QuerySet[User]:
+        """Accounts created by sign-up whose email address is not confirmed yet."""
+        return self.filter(is_active=False, last_login__isnull=True)
+
     def create_user(  # type: ignore[override]
         self, email: str, password: str | None = None, **extra_fields: Any
     ) -> User:
@@ -81,3 +85,9 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+    @property
+    def is_pending(self) -> bool:
+        """Signed up but never confirmed the address (an account switched off later has
+        logged in at least once, so sign-up and the activation links leave it alone)."""
+        return not self.is_active and self.last_login is None

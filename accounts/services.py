@@ -1,10 +1,26 @@
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode
+
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.utils import reset as axes_reset
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template import loader
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from .models import User
+from .tokens import activation_token
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -29,3 +45,158 @@ def login_lockout_clear(*, user: User) -> int:
     """
     removed: int = axes_reset(username=user.email)
     return removed
+
+
+# SIGN-UP WITH A CONFIRMED EMAIL ADDRESS
+
+
+@dataclass(frozen=True, slots=True)
+class SiteAddress:
+    """Where links in emails point: the scheme and host the request came to, as in Django's
+    password reset (the host is one of ALLOWED_HOSTS)."""
+
+    protocol: str
+    domain: str
+
+    def url(self, path: str, next_url: str | None = None) -> str:
+        query = f"?{urlencode({'next': next_url})}" if next_url else ""
+        return f"{self.protocol}://{self.domain}{path}{query}"
+
+
+class SignupOutcome(StrEnum):
+    CREATED = "created"
+    PENDING_RENEWED = "pending_renewed"
+    ALREADY_REGISTERED = "already_registered"
+
+
+def signup_request(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    distance_unit: str,
+    site: SiteAddress,
+    next_url: str | None = None,
+) -> SignupOutcome:
+    """Start an account for this address, or tell the address's owner that someone tried.
+
+    The visitor sees the same answer in every case, so sign-up cannot be used to find out
+    whether an address is registered; only the mailbox learns which case it was. Each branch
+    hashes the submitted password once, so they take about the same time.
+    """
+    outcome, user = _signup_write(
+        email=email, password=password, display_name=display_name, distance_unit=distance_unit
+    )
+    if outcome is SignupOutcome.ALREADY_REGISTERED:
+        _send_signup_attempt_notice(user=user, site=site, next_url=next_url)
+    else:
+        activation_email_send(user=user, site=site, next_url=next_url)
+    return outcome
+
+
+@transaction.atomic
+def _signup_write(
+    *, email: str, password: str, display_name: str, distance_unit: str
+) -> tuple[SignupOutcome, User]:
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    if user is None:
+        try:
+            with transaction.atomic():
+                created = User.objects.create_user(
+                    email,
+                    password,
+                    is_active=False,
+                    display_name=display_name,
+                    distance_unit=distance_unit,
+                )
+        except IntegrityError:
+            # A sign-up with the same address committed first: carry on as if it had been there.
+            user = User.objects.select_for_update().get(email__iexact=email)
+        else:
+            return SignupOutcome.CREATED, created
+    if user.is_pending:
+        # The latest sign-up wins; its new password retires the links sent before.
+        user.set_password(password)
+        user.display_name = display_name
+        user.distance_unit = distance_unit
+        user.save(update_fields=["password", "display_name", "distance_unit"])
+        return SignupOutcome.PENDING_RENEWED, user
+    make_password(password)  # spend the same time as the branches that store a password
+    return SignupOutcome.ALREADY_REGISTERED, user
+
+
+def activation_email_send(*, user: User, site: SiteAddress, next_url: str | None = None) -> None:
+    path = reverse(
+        "accounts:activate",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": activation_token.make_token(user),
+        },
+    )
+    _send_email(
+        "activation",
+        user=user,
+        context={"email": user.email, "activate_url": site.url(path, next_url)},
+    )
+
+
+def _send_signup_attempt_notice(*, user: User, site: SiteAddress, next_url: str | None) -> None:
+    _send_email(
+        "signup_attempt",
+        user=user,
+        context={
+            "email": user.email,
+            "login_url": site.url(reverse("accounts:login"), next_url),
+            "reset_url": site.url(reverse("accounts:password_reset")),
+        },
+    )
+
+
+def _send_email(name: str, *, user: User, context: dict[str, Any]) -> None:
+    """registration/<name>_subject.txt, <name>_email.txt and <name>_email.html, sent to the user.
+
+    A mail server failure is logged, not shown: the visitor's answer must not depend on it.
+    """
+    subject = "".join(loader.render_to_string(f"registration/{name}_subject.txt").splitlines())
+    body = loader.render_to_string(f"registration/{name}_email.txt", context)
+    message = EmailMultiAlternatives(subject, body, to=[user.email])
+    message.attach_alternative(
+        loader.render_to_string(f"registration/{name}_email.html", context), "text/html"
+    )
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Failed to send the %s email to user %s", name, user.pk)
+
+
+def activation_link_user(*, uidb64: str, token: str) -> User | None:
+    """The pending account an activation link is for, or None if the link is no good
+    (mangled, for another kind of link, expired, already used or replaced by a newer one)."""
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (TypeError, ValueError, OverflowError, ValidationError, User.DoesNotExist):
+        return None
+    if user.is_pending and activation_token.check_token(user, token):
+        return user
+    return None
+
+
+@transaction.atomic
+def account_activate(*, user: User) -> None:
+    """The address is confirmed: the account can log in, and any lockout from tries made
+    before confirming is lifted (the owner has just proved they hold the mailbox)."""
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    login_lockout_clear(user=user)
+
+
+def activation_resend(*, email: str, site: SiteAddress, next_url: str | None = None) -> bool:
+    """Send a fresh activation link if a pending account uses this address; True if sent.
+
+    The caller answers the same either way."""
+    user = User.objects.pending().filter(email__iexact=email.strip()).first()
+    if user is None:
+        return False
+    activation_email_send(user=user, site=site, next_url=next_url)
+    return True

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+
+from .models import User
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
@@ -15,7 +16,7 @@ class ActivationTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "accounts.tokens.ActivationTokenGenerator"
 
-    def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
         return f"{super()._make_hash_value(user, timestamp)}{user.is_active}"
 
 

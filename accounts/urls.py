@@ -10,6 +10,10 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_sent, name="signup_sent"),
+    path("activate/<uidb64>/<token>/", views.activate, name="activate"),
+    path("activation/resend/", views.resend_activation, name="activation_resend"),
+    path("activation/resend/sent/", views.resend_activation_done, name="activation_resend_done"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,27 +1,37 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .forms import (
-    DUPLICATE_EMAIL,
+    ActivationResendForm,
     DeleteAccountForm,
     PlainSetPasswordForm,
     ProfileForm,
     SignUpForm,
 )
 from .models import User
-from .services import account_delete, login_lockout_clear
+from .services import (
+    SiteAddress,
+    account_activate,
+    account_delete,
+    activation_link_user,
+    activation_resend,
+    login_lockout_clear,
+    signup_request,
+)
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -33,23 +43,73 @@ def _safe_next(request: HttpRequest) -> str | None:
     return None
 
 
+def _with_next(url: str, next_url: str | None) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def _site_address(request: HttpRequest) -> SiteAddress:
+    return SiteAddress(
+        protocol="https" if request.is_secure() else "http", domain=request.get_host()
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                user = form.save()
-        except IntegrityError:
-            # Two sign-ups with the same address at the same moment: the second one loses.
-            form.add_error("email", DUPLICATE_EMAIL)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome! Your account is ready.")
-            return redirect(_safe_next(request) or "home")
+        # A new address, a pending one and a registered one all get this same answer.
+        signup_request(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+            distance_unit=form.cleaned_data["distance_unit"],
+            site=_site_address(request),
+            next_url=_safe_next(request),
+        )
+        return redirect(_with_next(reverse("accounts:signup_sent"), _safe_next(request)))
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+@require_GET
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/signup_sent.html", {"next": _safe_next(request)})
+
+
+@never_cache
+@require_GET
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    next_url = _safe_next(request)
+    user = activation_link_user(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "accounts/activation_invalid.html", {"next": next_url})
+    account_activate(user=user)
+    # The browser's session keeps what it held (a stored result, a save-form draft):
+    # logging in to a session without a user only renews its key.
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, "Welcome! Your email address is confirmed and your account is ready.")
+    return redirect(next_url or "home")
+
+
+@require_http_methods(["GET", "POST"])
+def resend_activation(request: HttpRequest) -> HttpResponse:
+    form = ActivationResendForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        activation_resend(
+            email=form.cleaned_data["email"],
+            site=_site_address(request),
+            next_url=_safe_next(request),
+        )
+        return redirect("accounts:activation_resend_done")
+    return render(
+        request, "accounts/activation_resend.html", {"form": form, "next": _safe_next(request)}
+    )
+
+
+@require_GET
+def resend_activation_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/activation_resend_done.html")
 
 
 @login_required
@@ -96,5 +156,7 @@ class LogoutView(auth_views.LogoutView):
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponse:
         response = render(request, "accounts/logout_get.html", status=405)
-        response["Allow"] = ", ".join(self._allowed_methods())
+        response["Allow"] = ", ".join(
+            method.upper() for method in self.http_method_names if hasattr(self, method)
+        )
         return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import quopri
 import random
 import re
 from typing import Any
@@ -87,3 +88,23 @@ def csrf_token(html: str) -> str:
     if match is None:
         raise ValueError("the page has no CSRF token")
     return match.group(1)
+
+
+SEPARATOR = "-" * 79
+ACTIVATION_PATH = re.compile(r"/accounts/activate/[A-Za-z0-9_-]+/[A-Za-z0-9-]+/")
+
+
+def activation_path(console_log: str, email: str) -> str | None:
+    """The confirmation link of the sign-up email to `email`, from the console mailer's output.
+
+    The console mailer writes each message whole (quoted-printable, between separator lines)
+    to the server's standard output, which is where a load test or a two-server test reads it,
+    as the runner would read their mailbox.
+    """
+    for chunk in reversed(console_log.split(SEPARATOR)):
+        if f"To: {email}" in chunk:
+            text = quopri.decodestring(chunk.encode()).decode(errors="replace")
+            match = ACTIVATION_PATH.search(text)
+            if match:
+                return match.group(0)
+    return None

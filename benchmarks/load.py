@@ -147,10 +147,12 @@ def report(
         f"{args.spawn_rate}/s, 0.1–0.5 s between pages) for {args.seconds} s against gunicorn "
         f"with {args.workers} workers × {args.threads} threads (gthread), production settings over "
         f"plain HTTP on 127.0.0.1, a fresh database and the per-process memory cache. Each runner "
-        "signs up once, then repeats: the whole assessment (a page and a POST per step; one in "
-        "ten stops at a warning sign), saving the result (one save in five sent twice, as a "
-        "double click would), the saved episode and sometimes the history list. Rate limiting is "
-        "off for the run (every runner comes from 127.0.0.1). locust "
+        "signs up once (and confirms the address with the link in the email, read from the "
+        "console mailer's output in the server log), then repeats: the whole assessment (a "
+        "page and a POST per step; one in ten stops at a warning sign), saving the result "
+        "(one save in five sent twice, as a double click would), the saved episode and "
+        "sometimes the history list. Rate limiting is off for the run (every runner comes "
+        "from 127.0.0.1). locust "
         f"{version('locust')} runs on the same machine and competes for its CPU.",
         "",
         "## Machine",
@@ -251,7 +253,8 @@ def main() -> int:
                         "0",
                     ],
                     cwd=ROOT,
-                    env=env | {"LOAD_RECORD": str(record)},
+                    env=env
+                    | {"LOAD_RECORD": str(record), "LOAD_SERVER_LOG": str(tmp / "gunicorn.log")},
                     capture_output=True,
                     text=True,
                     timeout=args.seconds + STOP_TIMEOUT + 120,

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import secrets
 import sys
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.journey import (  # noqa: E402 - the project is put on the path just above
     EPISODE_PATH,
     SAVE_TOKEN,
+    activation_path,
     csrf_token,
     random_steps,
     step_data,
@@ -42,12 +45,33 @@ class StepRefused(Exception):
     pass
 
 
+def confirmation_link(email: str) -> str | None:
+    """The runner opens their mailbox: the console mailer's output in the server log."""
+    log = os.environ.get("LOAD_SERVER_LOG")
+    if not log:
+        return None
+    for _ in range(50):
+        link = activation_path(Path(log).read_text(errors="replace"), email)
+        if link:
+            return link
+        time.sleep(0.1)
+    return None
+
+
 class Runner(FastHttpUser):
     wait_time = between(0.1, 0.5)
 
     def on_start(self) -> None:
         self.rng = random.Random(secrets.randbits(32))
         self.email = f"load-{secrets.token_hex(6)}@example.com"
+        self.confirmed = False
+        try:
+            self.sign_up()
+        except StepRefused:
+            return
+
+    def sign_up(self) -> None:
+        """Sign up, then confirm the address with the link from the email, as a runner does."""
         password = secrets.token_urlsafe(16)
         page = self.get("/accounts/signup/", "GET /accounts/signup/")
         self.post(
@@ -61,7 +85,20 @@ class Runner(FastHttpUser):
                 "password1": password,
                 "password2": password,
             },
+            expect="/accounts/signup/sent/",
         )
+        link = confirmation_link(self.email)
+        if link is None:
+            self.environment.events.request.fire(
+                request_type="MAIL",
+                name="confirmation email",
+                response_time=0,
+                response_length=0,
+                exception=StepRefused(f"no confirmation email to {self.email}"),
+                context={},
+            )
+            raise StepRefused("no confirmation email")
+        self.confirmed = self.get_redirect(link, "GET /accounts/activate/[link]/") == "/"
 
     # HTTP helpers: every request names its endpoint, redirects are followed by hand, and
     # a response other than the expected one counts as a failure.
@@ -73,7 +110,9 @@ class Runner(FastHttpUser):
                 raise StepRefused(f"{name} answered {response.status_code}")
             return str(response.text)
 
-    def post(self, path: str, name: str, data: dict[str, Any]) -> str:
+    def post(
+        self, path: str, name: str, data: dict[str, Any], expect: str | re.Pattern[str] = ""
+    ) -> str:
         with self.client.post(
             path,
             name=name,
@@ -86,10 +125,31 @@ class Runner(FastHttpUser):
             if response.status_code != 302 or not location:
                 response.failure(f"{response.status_code} instead of a redirect")
                 raise StepRefused(f"{name} answered {response.status_code}")
+            wrong = (
+                not re.match(expect, location)
+                if isinstance(expect, re.Pattern)
+                else bool(expect) and location != expect
+            )
+            if wrong:
+                response.failure(f"redirected to {location}")
+                raise StepRefused(f"{name} went to {location}")
+            return str(location)
+
+    def get_redirect(self, path: str, name: str) -> str:
+        with self.client.get(
+            path, name=name, allow_redirects=False, catch_response=True
+        ) as response:
+            location = response.headers.get("Location") if response.headers else None
+            if response.status_code != 302 or not location:
+                response.failure(f"{response.status_code} instead of a redirect")
+                raise StepRefused(f"{name} answered {response.status_code}")
             return str(location)
 
     @task
     def assess_and_save(self) -> None:
+        if not self.confirmed:
+            self.stop()
+            return
         try:
             self.take_assessment()
         except StepRefused:
@@ -128,14 +188,11 @@ class Runner(FastHttpUser):
             "heaviness": str(self.rng.randint(1, 10)),
             "notes": "Load test <b>run</b> & “quotes”",
         }
-        episode = self.post("/history/save/", "POST /history/save/", form)
+        episode = self.post("/history/save/", "POST /history/save/", form, expect=EPISODE_PATH)
         if self.rng.random() < DOUBLE_SUBMIT_SHARE:
-            again = self.post("/history/save/", "POST /history/save/ (again)", form)
-            if again != episode:
-                raise StepRefused(f"the second save went to {again}, the first to {episode}")
+            self.post("/history/save/", "POST /history/save/ (again)", form, expect=episode)
         found = EPISODE_PATH.match(episode)
-        if found is None:
-            raise StepRefused(f"saving went to {episode}")
+        assert found is not None  # noqa: S101 - checked by post() above
         with _saved_lock:
             _saved.append({"email": self.email, "token": match.group(1), "id": int(found[1])})
         self.get(episode, "GET /history/[id]/")

@@ -4,14 +4,16 @@ The home page, the cause pages, the FAQ and the warning signs are the same for e
 who is not logged in, and rendering them costs far more than serving them. A page is kept
 only when it is certainly nobody's own: a GET or HEAD without a session or messages cookie,
 a 200 that set no cookie, used no CSRF token, changed no session and added no message. The
-key holds the knowledge base's revision, so an editor's change shows at once. Logged-in
-runners always get freshly rendered pages. PAGE_CACHE_SECONDS=0 switches it off.
+key holds the knowledge base's revision, so an editor's change shows within a second.
+Logged-in runners always get freshly rendered pages. PAGE_CACHE_SECONDS=0 switches it off.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,12 +25,31 @@ from django.utils.cache import patch_vary_headers
 logger = logging.getLogger(__name__)
 MESSAGES_COOKIE = "messages"
 _KEY = "_page_cache_key"
+# How long a process trusts the revision it last read. A cached page then costs no query at
+# all, and an editor's change reaches every visitor within this second.
+REVISION_SECONDS = 1.0
+_revision_seen: tuple[float, str] = (float("-inf"), "")
+_revision_lock = threading.Lock()
 
 
 def _revision() -> str:
+    global _revision_seen
+    read_at, token = _revision_seen
+    now = time.monotonic()
+    if now - read_at < REVISION_SECONDS:
+        return token
     from legs.models import KnowledgeRevision
 
-    return KnowledgeRevision.current()[1]
+    token = KnowledgeRevision.current()[1]
+    with _revision_lock:
+        _revision_seen = (now, token)
+    return token
+
+
+def forget_revision() -> None:
+    global _revision_seen
+    with _revision_lock:
+        _revision_seen = (float("-inf"), "")
 
 
 def page_key(request: HttpRequest) -> str:

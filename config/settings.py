@@ -168,7 +168,13 @@ AXES_VERBOSE = False
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_RATE = env.str("RATELIMIT_RATE", default="20/m")
 RATELIMIT_VIEWS = dict.fromkeys(
-    ("accounts:signup", "accounts:login", "accounts:password_reset"), RATELIMIT_RATE
+    (
+        "accounts:signup",
+        "accounts:login",
+        "accounts:password_reset",
+        "accounts:activation_resend",
+    ),
+    RATELIMIT_RATE,
 )
 RATELIMIT_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 

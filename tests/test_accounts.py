@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from smtplib import SMTPException
 from typing import Any
 from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
@@ -14,20 +16,33 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.forms import minimum_password_length
 from accounts.models import DistanceUnit, User
 from accounts.templatetags.accounts_extras import duration_words
+from accounts.tokens import ActivationTokenGenerator
+from legs.history import SAVE_SESSION_KEY
+from legs.wizard import RESULT_SESSION_KEY
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
 SIGNUP = reverse("accounts:signup")
+SIGNUP_SENT = reverse("accounts:signup_sent")
+RESEND = reverse("accounts:activation_resend")
+ACTIVATION_SUBJECT = "Confirm your email address for Heavy Legs"
+NOTICE_SUBJECT = "Someone tried to create a Heavy Legs account with your address"
 LOGIN = reverse("accounts:login")
 LOGOUT = reverse("accounts:logout")
 PROFILE = reverse("accounts:profile")
@@ -81,6 +96,27 @@ def logged_in_user(client: Client) -> User | None:
     return User.objects.filter(pk=user_id).first() if user_id else None
 
 
+def activation_links(message: mail.EmailMultiAlternatives) -> dict[str, str]:
+    """The one activation link (path and query) in the text body and in the HTML alternative.
+
+    The scheme and host are those the sign-up request came to (testserver, a live server).
+    """
+    pattern = r"https?://[^/\s\"<]+(/accounts/activate/[^/\s\"<]+/[^/\s\"<]+/(?:\?[^\s\"<]*)?)"
+    text_links = re.findall(pattern, str(message.body))
+    html_body = next(str(body) for body, kind in message.alternatives if kind == "text/html")
+    html_links = [html.unescape(link) for link in re.findall(pattern, html_body)]
+    assert len(text_links) == 1, message.body
+    assert len(html_links) == 1, html_body
+    return {"text": text_links[0], "html": html_links[0]}
+
+
+def sign_up_and_confirm(client: Client, mailbox: list[Any], **overrides: Any) -> Any:
+    """Sign up through the form, then follow the link from the email in the same client."""
+    sent = client.post(SIGNUP, signup_data(**overrides))
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    return client.get(activation_links(mailbox[-1])["text"])
+
+
 # SIGN-UP
 
 
@@ -114,29 +150,332 @@ def test_password_help_is_plain_words_that_match_the_validators(
     assert "can’t be entirely numeric" not in content
 
 
-def test_signup_creates_account_logs_in_and_welcomes(client: Client) -> None:
+def test_signup_of_a_new_address_stores_an_inactive_account_and_emails_a_link(
+    client: Client, mailoutbox: list[Any]
+) -> None:
     response = client.post(
         SIGNUP, signup_data(email="New.Runner@Example.COM", distance_unit="mi"), follow=True
     )
+    assert response.redirect_chain == [(SIGNUP_SENT, 302)]
+    assert "Check your email" in response.content.decode()
     user = User.objects.get()
     assert user.email == "new.runner@example.com"
-    assert user.distance_unit == DistanceUnit.MI
-    assert user.display_name == "Sam"
+    assert (user.display_name, user.distance_unit) == ("Sam", DistanceUnit.MI)
     assert user.check_password(NEW_PASSWORD)
-    assert logged_in_user(client) == user
+    assert not user.is_active
+    assert user.is_pending
+    assert logged_in_user(client) is None
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["new.runner@example.com"]
+    assert message.subject == ACTIVATION_SUBJECT
+    links = activation_links(message)
+    assert links["text"] == links["html"]
+    assert f"http://testserver{links['text']}" in str(message.body)
+    # Never an account-was-taken notice, never a password in the email.
+    assert reverse("accounts:password_reset") not in str(message.body)
+    assert NEW_PASSWORD not in str(message.body)
+
+
+@pytest.mark.parametrize("which", ["text", "html"])
+def test_activation_link_confirms_logs_in_and_welcomes(
+    client: Client, mailoutbox: list[Any], which: str
+) -> None:
+    client.post(SIGNUP, signup_data())
+    response = client.get(activation_links(mailoutbox[0])[which], follow=True)
+    user = User.objects.get()
     assert response.redirect_chain == [(reverse("home"), 302)]
-    assert "Welcome! Your account is ready." in response.content.decode()
+    assert "Welcome! Your email address is confirmed" in response.content.decode()
+    assert user.is_active
+    assert not user.is_pending
+    assert logged_in_user(client) == user
+    client.post(LOGOUT)
+    assert login_post(client, "new.runner@example.com", NEW_PASSWORD).status_code == 302
 
 
-def test_signup_follows_a_safe_next_and_ignores_an_outside_one(client: Client) -> None:
-    wizard = reverse("legs:wizard")
-    response = client.post(SIGNUP, signup_data(next=wizard))
-    assert response["Location"] == wizard
-    client.logout()
-    response = client.post(
-        SIGNUP, signup_data(email="other@example.com", next="https://evil.example/")
-    )
+def test_activation_link_works_only_once(client: Client, mailoutbox: list[Any]) -> None:
+    client.post(SIGNUP, signup_data())
+    link = activation_links(mailoutbox[0])["text"]
+    assert client.get(link).status_code == 302
+
+    other = Client()
+    again = other.get(link)
+    assert again.status_code == 200
+    assert "This link no longer works" in again.content.decode()
+    assert logged_in_user(other) is None
+
+
+def test_activation_keeps_the_result_and_draft_of_the_anonymous_session(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    """Django's login renews the key of a session without a user and keeps its data."""
+    session = client.session
+    session[RESULT_SESSION_KEY] = {"answers": {"legs": "both"}, "result": {"triage": "self_care"}}
+    session[SAVE_SESSION_KEY] = {"notes": "Hilly route."}
+    session.save()
+    old_key = session.session_key
+    client.cookies[settings.SESSION_COOKIE_NAME] = old_key
+
+    result_url = reverse("legs:result")
+    sent = client.post(f"{SIGNUP}?next={result_url}", signup_data(next=result_url))
+    assert sent["Location"] == f"{SIGNUP_SENT}?next={result_url.replace('/', '%2F')}"
+    link = activation_links(mailoutbox[0])["text"]
+    assert link.endswith(f"?next={result_url.replace('/', '%2F')}")
+
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response["Location"] == result_url
+    assert logged_in_user(client) == User.objects.get()
+    assert client.session.session_key != old_key  # no session fixation
+    assert client.session[RESULT_SESSION_KEY]["result"] == {"triage": "self_care"}
+    assert client.session[SAVE_SESSION_KEY] == {"notes": "Hilly route."}
+
+
+@pytest.mark.parametrize(
+    "outside", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+)
+def test_activation_ignores_a_next_that_leaves_the_site(
+    client: Client, mailoutbox: list[Any], outside: str
+) -> None:
+    client.post(SIGNUP, signup_data(next=outside))
+    link = activation_links(mailoutbox[0])["text"]
+    assert "next=" not in link
+    # Added to the link by hand, it is ignored too.
+    response = client.get(f"{link}?{urlencode({'next': outside})}")
+    assert response.status_code == 302
     assert response["Location"] == reverse("home")
+    assert logged_in_user(client) is not None
+
+
+def test_an_expired_activation_link_shows_the_friendly_page(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    client.post(SIGNUP, signup_data(next=reverse("legs:result")))
+    link = activation_links(mailoutbox[0])["text"]
+    later = datetime.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)
+    with mock.patch.object(ActivationTokenGenerator, "_now", return_value=later):
+        response = client.get(link)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "This link no longer works" in content
+    assert f'href="{SIGNUP}?next=/assessment/result/"' in content
+    assert f'href="{reverse("accounts:activation_resend")}?next=' in content
+    assert f'href="{reverse("accounts:password_reset")}"' in content
+    assert f'href="{LOGIN}?next=/assessment/result/"' in content
+    assert not User.objects.get().is_active
+    assert logged_in_user(client) is None
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda uid, token: (uid, token[:-1] + ("0" if token[-1] != "0" else "1")),
+        lambda uid, token: ("bm9wZQ", token),  # "nope"
+        lambda uid, token: ("OTk5OTk", token),  # a user id that does not exist
+        lambda uid, token: ("!!!", token),
+        lambda uid, token: (uid, "not-a-token"),
+    ],
+    ids=["wrong-token", "not-a-number", "unknown-user", "bad-base64", "junk-token"],
+)
+def test_a_mangled_activation_link_shows_the_friendly_page(
+    client: Client, mailoutbox: list[Any], mangle: Any
+) -> None:
+    client.post(SIGNUP, signup_data())
+    match = re.search(
+        r"/accounts/activate/([^/]+)/([^/]+)/", activation_links(mailoutbox[0])["text"]
+    )
+    assert match
+    uid, token = mangle(match[1], match[2])
+    response = client.get(reverse("accounts:activate", kwargs={"uidb64": uid, "token": token}))
+    assert response.status_code == 200
+    assert "This link no longer works" in response.content.decode()
+    assert not User.objects.get().is_active
+
+
+def test_a_password_reset_token_does_not_activate_an_account(client: Client) -> None:
+    client.post(SIGNUP, signup_data())
+    user = User.objects.get()
+    token = default_token_generator.make_token(user)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    response = client.get(reverse("accounts:activate", kwargs={"uidb64": uid, "token": token}))
+    assert "This link no longer works" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_activation_answers_only_get(client: Client, mailoutbox: list[Any]) -> None:
+    client.post(SIGNUP, signup_data())
+    link = activation_links(mailoutbox[0])["text"]
+    assert client.post(link).status_code == 405
+    assert not User.objects.get().is_active
+
+
+def test_signing_up_again_while_pending_renews_password_and_link(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    client.post(SIGNUP, signup_data())
+    first = activation_links(mailoutbox[0])["text"]
+    response = client.post(
+        SIGNUP, signup_data(password1="quartz-meadow-river-55", password2="quartz-meadow-river-55")
+    )
+    assert response["Location"] == SIGNUP_SENT
+    assert User.objects.count() == 1
+    assert len(mailoutbox) == 2
+    second = activation_links(mailoutbox[1])["text"]
+    assert mailoutbox[1].subject == ACTIVATION_SUBJECT
+
+    assert "This link no longer works" in Client().get(first).content.decode()
+    assert client.get(second).status_code == 302
+    client.post(LOGOUT)
+    assert login_post(client, "new.runner@example.com", NEW_PASSWORD).status_code == 200
+    assert login_post(client, "new.runner@example.com", "quartz-meadow-river-55").status_code == 302
+
+
+def test_signup_with_a_registered_address_changes_nothing_and_emails_the_owner(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    owner = make_user("taken@example.com", display_name="Original")
+    result_url = reverse("legs:result")
+    response = client.post(
+        SIGNUP, signup_data(email="Taken@EXAMPLE.com", display_name="Intruder", next=result_url)
+    )
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+    assert owner.display_name == "Original"
+    assert owner.is_active
+    assert User.objects.count() == 1
+    assert logged_in_user(client) is None
+
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["taken@example.com"]
+    assert message.subject == NOTICE_SUBJECT
+    body = str(message.body)
+    html_body = next(str(b) for b, kind in message.alternatives if kind == "text/html")
+    login_link = f"http://testserver{LOGIN}?next=%2Fassessment%2Fresult%2F"
+    reset_link = f"http://testserver{reverse('accounts:password_reset')}"
+    for text in (body, html.unescape(html_body)):
+        assert "Someone tried to create a Heavy Legs account with taken@example.com" in text
+        assert login_link in text
+        assert reset_link in text
+        assert "ignore this email" in text
+        assert "/accounts/activate/" not in text
+        assert NEW_PASSWORD not in text
+
+
+def visible_text(response: Any) -> str:
+    """The page without what differs on every request (tokens, nonces)."""
+    content = response.content.decode()
+    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", content)
+    return re.sub(r'nonce="[^"]+"', "", content)
+
+
+def test_signup_answers_the_same_whether_the_address_is_new_pending_or_registered(
+    mailoutbox: list[Any],
+) -> None:
+    make_user("registered@example.com")
+    Client().post(SIGNUP, signup_data(email="pending@example.com"))
+    mailoutbox.clear()
+    result_url = reverse("legs:result")
+
+    answers = {}
+    for email in ("new@example.com", "pending@example.com", "registered@example.com"):
+        client = Client()
+        client.get(SIGNUP)
+        response = client.post(SIGNUP, signup_data(email=email, next=result_url))
+        page = client.get(response["Location"])
+        answers[email] = (
+            response.status_code,
+            response["Location"],
+            sorted(response.cookies),
+            sorted(client.session.keys()),
+            page.status_code,
+            visible_text(page),
+        )
+
+    assert answers["new@example.com"] == answers["pending@example.com"]
+    assert answers["new@example.com"] == answers["registered@example.com"]
+    assert answers["new@example.com"][:2] == (302, f"{SIGNUP_SENT}?next=%2Fassessment%2Fresult%2F")
+    # Only the mailbox learns which case it was: one email each.
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        (["new@example.com"], ACTIVATION_SUBJECT),
+        (["pending@example.com"], ACTIVATION_SUBJECT),
+        (
+            ["registered@example.com"],
+            NOTICE_SUBJECT,
+        ),
+    ]
+
+
+class CountingHasher(MD5PasswordHasher):
+    algorithm = "counting_md5"
+    encoded = 0
+
+    def encode(self, password: str, salt: str) -> str:
+        type(self).encoded += 1
+        return super().encode(password, salt)
+
+
+def test_signup_hashes_the_password_once_in_every_branch(settings: Any) -> None:
+    """About the same time whatever the case, so timing does not tell registered addresses."""
+    settings.PASSWORD_HASHERS = ["tests.test_accounts.CountingHasher"]
+    make_user("registered@example.com")
+    Client().post(SIGNUP, signup_data(email="pending@example.com"))
+    counts = {}
+    for email in ("new@example.com", "pending@example.com", "registered@example.com"):
+        CountingHasher.encoded = 0
+        Client().post(SIGNUP, signup_data(email=email))
+        counts[email] = CountingHasher.encoded
+    assert counts == dict.fromkeys(counts, 1)
+
+
+def test_signup_does_not_revive_an_account_that_was_switched_off(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    closed = make_user("closed@example.com", is_active=False, last_login=timezone.now())
+    response = client.post(SIGNUP, signup_data(email="closed@example.com"))
+    assert response["Location"] == SIGNUP_SENT
+    closed.refresh_from_db()
+    assert not closed.is_active
+    assert closed.check_password(PASSWORD)
+    assert mailoutbox[0].subject.startswith("Someone tried")
+
+
+def test_signup_losing_a_race_for_the_same_address_answers_the_same(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    """The address was free when looked up and taken by a simultaneous sign-up at insert."""
+    winner = make_user("taken@example.com")
+    real_lookup = User.objects.select_for_update()
+    with mock.patch.object(
+        User.objects, "select_for_update", side_effect=[User.objects.none(), real_lookup]
+    ):
+        response = client.post(SIGNUP, signup_data(email="taken@example.com"))
+    assert response["Location"] == SIGNUP_SENT
+    assert list(User.objects.all()) == [winner]
+    assert mailoutbox[0].subject.startswith("Someone tried")
+
+
+def test_signup_answers_the_same_when_the_mail_server_fails(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with mock.patch.object(
+        EmailMultiAlternatives, "send", side_effect=SMTPException("mail server down")
+    ):
+        response = client.post(SIGNUP, signup_data())
+    assert response.status_code == 302
+    assert response["Location"] == SIGNUP_SENT
+    assert "Failed to send the activation email" in caplog.text
+
+
+def test_check_your_email_page_says_the_same_to_everyone(client: Client) -> None:
+    response = client.get(SIGNUP_SENT)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Check your email" in content
+    assert "Open the link in this browser" in content
+    assert client.post(SIGNUP_SENT).status_code == 405
 
 
 def test_signed_in_visitor_is_sent_home_from_signup(client: Client) -> None:
@@ -193,20 +532,6 @@ def test_signup_with_bad_input_shows_field_error_and_creates_nobody(
     response = client.post(SIGNUP, signup_data(**overrides))
     assert_field_error(response, field, message)
     assert not User.objects.exists()
-    assert logged_in_user(client) is None
-
-
-def test_signup_with_an_email_already_used_in_any_case_is_refused(client: Client) -> None:
-    make_user("taken@example.com")
-    response = client.post(SIGNUP, signup_data(email="Taken@EXAMPLE.com"))
-    assert_field_error(response, "email", "An account with this email address already exists")
-    assert User.objects.count() == 1
-
-
-def test_signup_losing_a_race_for_the_same_email_shows_a_field_error(client: Client) -> None:
-    with mock.patch("accounts.views.SignUpForm.save", side_effect=IntegrityError("unique")):
-        response = client.post(SIGNUP, signup_data())
-    assert_field_error(response, "email", "already exists")
     assert logged_in_user(client) is None
 
 
@@ -447,6 +772,129 @@ def test_reset_form_rejects_a_weak_new_password(client: Client, mailoutbox: list
     assert_field_error(response, "new_password2", "too short")
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+# PENDING ACCOUNTS: LOGGING IN BEFORE CONFIRMING, A NEW LINK
+
+
+def pending_user(email: str = "pending@example.com") -> User:
+    return make_user(email, is_active=False)
+
+
+def test_pending_account_with_the_right_password_is_told_to_confirm_first(
+    client: Client,
+) -> None:
+    pending_user()
+    response = login_post(client, "Pending@Example.com", PASSWORD)
+    content = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Please confirm your email address first" in content
+    assert "This account is inactive" not in content
+    assert "Please enter a correct email address and password" not in content
+    resend_form = re.search(rf'<form method="post" action="{RESEND}">.*?</form>', content, re.S)
+    assert resend_form, "no form to send a new link"
+    assert 'name="email" value="pending@example.com"' in resend_form.group(0)
+    assert "csrfmiddlewaretoken" in resend_form.group(0)
+    assert logged_in_user(client) is None
+
+
+def test_pending_account_with_a_wrong_password_hears_only_the_usual_message(
+    client: Client,
+) -> None:
+    pending_user()
+    wrong = login_post(client, "pending@example.com", "not-the-password")
+    unknown = login_post(client, "nobody@example.com", "not-the-password")
+    for response in (wrong, unknown):
+        content = html.unescape(response.content.decode())
+        assert "Please enter a correct email address and password" in content
+        assert "confirm your email address" not in content
+        assert RESEND not in content
+
+
+def test_failed_logins_hash_the_password_the_same_number_of_times(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["tests.test_accounts.CountingHasher"]
+    make_user("active@example.com")
+    pending_user()
+    counts = {}
+    for email in ("active@example.com", "pending@example.com", "nobody@example.com"):
+        CountingHasher.encoded = 0
+        login_post(Client(), email, "not-the-password")
+        counts[email] = CountingHasher.encoded
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_new_link_from_the_login_page_confirms_and_returns_to_next(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    pending_user()
+    result_url = reverse("legs:result")
+    page = client.post(
+        f"{LOGIN}?next={result_url}",
+        {"username": "pending@example.com", "password": PASSWORD, "next": result_url},
+    )
+    assert f'<input type="hidden" name="next" value="{result_url}">' in page.content.decode()
+    response = client.post(RESEND, {"email": "pending@example.com", "next": result_url})
+    assert response["Location"] == reverse("accounts:activation_resend_done")
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].subject == ACTIVATION_SUBJECT
+    activated = client.get(activation_links(mailoutbox[0])["text"])
+    assert activated["Location"] == result_url
+    assert logged_in_user(client) == User.objects.get(email="pending@example.com")
+
+
+def test_resend_answers_the_same_for_every_address_and_mails_only_pending_ones(
+    mailoutbox: list[Any],
+) -> None:
+    pending_user()
+    make_user("active@example.com")
+    make_user("closed@example.com", is_active=False, last_login=timezone.now())
+    answers = {}
+    for email in ("pending@example.com", "active@example.com", "closed@example.com", "x@y.example"):
+        client = Client()
+        response = client.post(RESEND, {"email": email.upper()})
+        page = client.get(response["Location"])
+        answers[email] = (response.status_code, response["Location"], visible_text(page))
+    assert len(set(answers.values())) == 1
+    status, location, text = answers["pending@example.com"]
+    assert (status, location) == (302, reverse("accounts:activation_resend_done"))
+    assert "If an unconfirmed account uses that address, we have sent it a new link" in text
+    assert [m.to for m in mailoutbox] == [["pending@example.com"]]
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "", TEN_KB + "@example.com"])
+def test_resend_with_a_bad_address_shows_a_field_error(
+    client: Client, mailoutbox: list[Any], email: str
+) -> None:
+    assert client.get(RESEND).status_code == 200
+    assert_field_error(client.post(RESEND, {"email": email}), "email")
+    assert mailoutbox == []
+
+
+def test_lockout_still_applies_to_a_pending_account_and_activation_lifts_it(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    pending_user()
+    limit = settings.AXES_FAILURE_LIMIT
+    assert fail_logins(client, "pending@example.com", limit)[-1] == 429
+    locked = login_post(client, "pending@example.com", PASSWORD)
+    assert locked.status_code == 429
+    assert "Logging in is paused" in locked.content.decode()
+
+    client.post(RESEND, {"email": "pending@example.com"})
+    client.get(activation_links(mailoutbox[0])["text"])
+    client.post(LOGOUT)
+    assert login_post(client, "pending@example.com", PASSWORD).status_code == 302
+
+
+def test_password_reset_for_a_pending_address_looks_the_same_and_sends_nothing(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    pending_user()
+    pending = request_reset(client, "pending@example.com")
+    unknown = request_reset(client, "nobody@example.com")
+    assert pending.redirect_chain == unknown.redirect_chain
+    assert visible_text(pending) == visible_text(unknown)
+    assert mailoutbox == []
 
 
 # PROFILE

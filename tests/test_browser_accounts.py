@@ -1,8 +1,10 @@
-"""In real Chromium: sign up, log out, log in; the home page on a phone and a desktop; axe."""
+"""In real Chromium: sign up and confirm by email, log out, log in; a new confirmation link;
+the home page on a phone and a desktop; axe."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -15,6 +17,7 @@ from tests.browser import (
     assert_styles_loaded,
     screenshot,
 )
+from tests.test_accounts import activation_links
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +40,14 @@ def main_nav(page: Page) -> Page:
     return page
 
 
-def test_sign_up_log_out_and_log_in_again(site: str, page_at: PageAt) -> None:
+def activation_path(mailbox: list[Any]) -> str:
+    """The link of the latest confirmation email (the live server runs in this process)."""
+    return activation_links(mailbox[-1])["text"]
+
+
+def test_sign_up_confirm_log_out_and_log_in_again(
+    site: str, page_at: PageAt, mailoutbox: list[Any]
+) -> None:
     page = page_at(1280)
     page.goto(f"{site}/")
     assert_styles_loaded(page)
@@ -59,7 +69,14 @@ def test_sign_up_log_out_and_log_in_again(site: str, page_at: PageAt) -> None:
     page.get_by_label("Miles").check()
     page.get_by_role("button", name="Create account").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Welcome! Your account is ready.")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+    assert_no_serious_axe_violations(page)
+    screenshot(page, "signup-sent-1280")
+    assert [message.to for message in mailoutbox] == [[EMAIL]]
+    page.goto(f"{site}{activation_path(mailoutbox)}")
+
+    expect(page.get_by_role("status")).to_contain_text("Welcome! Your email address is confirmed")
     expect(page.get_by_role("link", name="Robin")).to_be_visible()
     assert User.objects.get(email=EMAIL).distance_unit == "mi"
 
@@ -121,6 +138,41 @@ def test_phone_menu_opens_and_logs_out(site: str, page_at: PageAt) -> None:
     main_nav(page)
     expect(page.get_by_role("link", name="Sign up")).to_be_visible()
     assert_no_console_errors(page)
+
+
+def test_logging_in_before_confirming_offers_a_new_link_on_a_phone(
+    site: str, page_at: PageAt, mailoutbox: list[Any]
+) -> None:
+    User.objects.create_user(email=EMAIL, password=PASSWORD, display_name="Robin", is_active=False)
+    page = page_at(360)
+    page.goto(f"{site}/accounts/login/")
+    field(page, "Email address").fill(EMAIL)
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please confirm your email address first")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "login-360-unconfirmed")
+    assert_no_serious_axe_violations(page)
+
+    page.get_by_role("button", name="Send me a new confirmation link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    expect(page.get_by_text("If an unconfirmed account uses that address")).to_be_visible()
+    assert_no_serious_axe_violations(page)
+    link = activation_path(mailoutbox)
+    page.goto(f"{site}{link}")
+    expect(page.get_by_role("status")).to_contain_text("Welcome! Your email address is confirmed")
+    main_nav(page)
+    expect(page.get_by_role("link", name="Robin")).to_be_visible()
+
+    # The link works once: a second visit, in another browser, explains what to do.
+    other = page_at(360)
+    other.goto(f"{site}{link}")
+    expect(other.get_by_role("heading", name="This link no longer works")).to_be_visible()
+    expect(other.get_by_role("link", name="Get a new link")).to_be_visible()
+    screenshot(other, "activation-360-used-link")
+    assert_no_serious_axe_violations(other)
+    assert_no_console_errors(page)
+    assert_no_console_errors(other)
 
 
 def test_sign_up_errors_on_a_phone(site: str, page_at: PageAt) -> None:

@@ -1,5 +1,6 @@
-"""The history journey in real Chromium: sign up, two assessments saved with their runs,
-a follow-up, insights, a CSV download and a deletion; screenshots and axe on the way."""
+"""The history journey in real Chromium: an assessment saved through sign-up and the
+confirmation email, a second one saved with its run, a follow-up, insights, a CSV download
+and a deletion; screenshots and axe on the way."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.browser import (
     assert_styles_loaded,
     screenshot,
 )
+from tests.test_accounts import activation_links
 from tests.test_history import SPIKE, TIRED
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("seeded")]
@@ -63,7 +65,7 @@ def take_assessment(page: Page, site: str, answers: Mapping[str, Any]) -> None:
     expect(page).to_have_url(re.compile(r"/assessment/result/$"))
 
 
-def save_run(page: Page, *, days_ago: int, distance: str, minutes: str, heaviness: str) -> None:
+def fill_run(page: Page, *, days_ago: int, distance: str, minutes: str, heaviness: str) -> None:
     day = timezone.localdate() - timedelta(days=days_ago)
     label(page, "Date of the run").fill(day.isoformat())
     label(page, "Distance").fill(distance)
@@ -71,6 +73,10 @@ def save_run(page: Page, *, days_ago: int, distance: str, minutes: str, heavines
     label(page, "How heavy did your legs feel?").select_option(heaviness)
     label(page, "Which legs").select_option("both")
     label(page, "Notes").fill(f"Run of {day:%d %B}: legs like lead.")
+
+
+def save_run(page: Page, *, days_ago: int, distance: str, minutes: str, heaviness: str) -> None:
+    fill_run(page, days_ago=days_ago, distance=distance, minutes=minutes, heaviness=heaviness)
     page.get_by_role("button", name="Save to my history").click()
     expect(page.get_by_role("status")).to_contain_text("Saved to your history.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Heavy legs on")
@@ -82,22 +88,37 @@ def check_page(page: Page, name: str) -> None:
     assert_no_serious_axe_violations(page)
 
 
-def test_the_history_journey(site: str, page_at: PageAt) -> None:
+def test_the_history_journey(site: str, page_at: PageAt, mailoutbox: list[Any]) -> None:
+    # A first assessment before having an account: saving it leads through sign-up and the
+    # confirmation email back to the result, with the run's details still filled in.
     page = page_at(1280)
-    page.goto(f"{site}/accounts/signup/")
+    take_assessment(page, site, SPIKE)
     assert_styles_loaded(page)
+    expect(page.get_by_role("heading", name="Save this result to your history")).to_be_visible()
+    fill_run(page, days_ago=6, distance="10", minutes="55", heaviness="4")
+    page.get_by_role("button", name="Save to my history").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.get_by_role("link", name="Create an account").click()
     page.locator("#id_email").fill(EMAIL)
     page.locator("#id_display_name").fill("Sam")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("link", name="History", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    assert Episode.objects.count() == 0
 
-    # Two assessments, each saved with the details of its run.
-    take_assessment(page, site, SPIKE)
-    expect(page.get_by_role("heading", name="Save this result to your history")).to_be_visible()
+    page.goto(f"{site}{activation_links(mailoutbox[-1])['text']}")
+    expect(page).to_have_url(re.compile(r"/assessment/result/$"))
+    expect(page.get_by_role("status")).to_contain_text("Your email address is confirmed")
+    expect(page.get_by_role("link", name="History", exact=True)).to_be_visible()
+    expect(label(page, "Distance")).to_have_value("10")
+    expect(label(page, "Notes")).to_have_value(re.compile("legs like lead"))
     check_page(page, "history-result-save-1280")
-    save_run(page, days_ago=6, distance="10", minutes="55", heaviness="4")
+    page.get_by_role("button", name="Save to my history").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved to your history.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Heavy legs on")
+
+    # A second assessment, saved with the details of its run.
     take_assessment(page, site, TIRED)
     save_run(page, days_ago=1, distance="12.5", minutes="1:12", heaviness="8")
     assert Episode.objects.filter(owner__email=EMAIL).count() == 2

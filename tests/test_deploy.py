@@ -416,7 +416,39 @@ def test_sign_up_through_tls_proxy_passes_csrf_and_sets_secure_cookies(
     )
 
     assert signed_up.status == 302, signed_up.body[:2000]
-    session = set_cookies(signed_up)
+    assert signed_up.header("Location") == "/accounts/signup/sent/"
+
+    # The new account waits for its emailed link (printed to gunicorn's console here), so
+    # the session cookie is checked on logging in to an account made from the command line.
+    email = f"runner-{secrets.token_hex(4)}@example.com"
+    run_command(
+        [
+            "python",
+            "manage.py",
+            "shell",
+            "-c",
+            "import os; from accounts.models import User; User.objects.create_user("
+            "os.environ['RUNNER_EMAIL'], os.environ['RUNNER_PASSWORD'], "
+            "display_name='Deploy check')",
+        ],
+        cwd=production_site.app_dir,
+        env=production_site.env | {"RUNNER_EMAIL": email, "RUNNER_PASSWORD": password},
+    )
+    logged_in = production_site.request(
+        "/accounts/login/",
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookies['csrftoken'].value}",
+            "Origin": f"https://{HOST}",
+            "Referer": f"https://{HOST}/accounts/login/",
+        },
+        body=urlencode(
+            {"csrfmiddlewaretoken": token.group(1), "username": email, "password": password}
+        ),
+    )
+    assert logged_in.status == 302, logged_in.body[:2000]
+    session = set_cookies(logged_in)
     assert "sessionid" in session
     assert session["sessionid"]["secure"]
     assert session["sessionid"]["httponly"]

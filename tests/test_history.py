@@ -31,6 +31,7 @@ from legs.models import (
 from legs.services import RunContext, episode_create
 from legs.wizard import RESULT_SESSION_KEY
 from tests.factories import PASSWORD, make_staff, make_superuser, make_user
+from tests.test_accounts import activation_links
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -357,7 +358,9 @@ def test_saving_without_a_result_sends_the_runner_to_the_assessment(
     assert not Episode.objects.exists()
 
 
-def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(client: Client) -> None:
+def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
+    client: Client, mailoutbox: list[Any]
+) -> None:
     result_page = walk_wizard(client, TIRED)
     assert result_page.resolver_match.url_name == "result"
     stored_before = client.session[RESULT_SESSION_KEY]
@@ -383,6 +386,15 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(client: Client
             "next": reverse("legs:result"),
         },
     )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:signup_sent"))
+    assert "Check your email" in client.get(response["Location"]).content.decode()
+    assert not Episode.objects.exists()
+
+    # The link in the confirmation email, opened in the same browser, logs in and goes back.
+    [message] = mailoutbox
+    assert message.to == ["new.runner@example.com"]
+    response = client.get(activation_links(message)["text"])
     assert response.status_code == 302
     assert response["Location"] == reverse("legs:result")
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.journey import activation_path
 from tests.test_deploy import (
     Site,
     base_environment,
@@ -42,6 +43,16 @@ REDIS_URL = "redis://127.0.0.1:6379/5"
 # Low enough to reach in a test; per hour, so a test never straddles a window by chance.
 RATE = 4
 WIZARD_PREFIX = "assessment_wizard"
+# New accounts wait for a confirmation email, which these servers print to their console:
+# the runners' accounts are made before the servers start, as if already confirmed.
+LOCKOUT_RUNNER = "runner-lockout@example.com"
+RUNNER_PASSWORD = secrets.token_urlsafe(16)
+CREATE_RUNNERS = (
+    "import os\n"
+    "from accounts.models import User\n"
+    "for email in os.environ['RUNNER_EMAILS'].split(','):\n"
+    "    User.objects.create_user(email, os.environ['RUNNER_PASSWORD'])\n"
+)
 
 ANSWERS: dict[str, dict[str, str | list[str]]] = {
     "safety": {"warning_signs": ["none"]},
@@ -161,6 +172,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     run_command([*python, "collectstatic", "--no-input", "--verbosity", "0"], cwd=ROOT, env=env)
     run_command([*python, "migrate", "--no-input", "--verbosity", "0"], cwd=ROOT, env=env)
     run_command([*python, "load_knowledge_base", "--verbosity", "0"], cwd=ROOT, env=env)
+    run_command(
+        [*python, "shell", "-c", CREATE_RUNNERS],
+        cwd=ROOT,
+        env=env
+        | {
+            "RUNNER_EMAILS": LOCKOUT_RUNNER,
+            "RUNNER_PASSWORD": RUNNER_PASSWORD,
+        },
+    )
 
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -196,7 +216,19 @@ def post(client: Any, url: str, data: dict[str, Any]) -> Any:
     )
 
 
-def sign_up(cluster: Cluster, site: Site, client: Any) -> str:
+def log_in(cluster: Cluster, site: Site, client: Any, email: str) -> str:
+    assert client.get(cluster.url(site, "/accounts/login/")).status_code == 200
+    response = post(
+        client,
+        cluster.url(site, "/accounts/login/"),
+        {"username": email, "password": RUNNER_PASSWORD},
+    )
+    assert response.status_code == 302, response.text[:2000]
+    return email
+
+
+def sign_up(cluster: Cluster, site: Site, client: Any, confirm_on: Site) -> str:
+    """Sign up on `site`, then open the emailed confirmation link on `confirm_on`."""
     email = f"runner-{secrets.token_hex(4)}@example.com"
     password = secrets.token_urlsafe(16)
     assert client.get(cluster.url(site, "/accounts/signup/")).status_code == 200
@@ -212,6 +244,17 @@ def sign_up(cluster: Cluster, site: Site, client: Any) -> str:
         },
     )
     assert response.status_code == 302, response.text[:2000]
+    assert response.headers["Location"] == "/accounts/signup/sent/"
+    # The console mailer writes the email to the standard output of the server that sent it.
+    link = None
+    for _ in range(50):
+        link = activation_path(site.log_text(), email)
+        if link:
+            break
+        time.sleep(0.1)
+    assert link, f"no confirmation email to {email} in the log of server {site.port}"
+    confirmed = client.get(cluster.url(confirm_on, link), allow_redirects=False)
+    assert confirmed.status_code == 302, confirmed.text[:2000]
     return email
 
 
@@ -270,7 +313,7 @@ def diagnose(cluster: Cluster, answers: dict[str, Any]) -> dict[str, Any]:
 def test_wizard_begun_on_one_server_finishes_and_saves_on_the_other(cluster: Cluster) -> None:
     a, b = cluster.a, cluster.b
     client = new_client("198.51.100.10")
-    email = sign_up(cluster, a, client)
+    email = sign_up(cluster, a, client, confirm_on=b)
     half_and_half = {step: a if i < 3 else b for i, step in enumerate(ANSWERS)}
 
     result_html = take_assessment(cluster, client, half_and_half)
@@ -315,9 +358,10 @@ def test_wizard_begun_on_one_server_finishes_and_saves_on_the_other(cluster: Clu
 
 @pytest.mark.slow
 def test_sessions_and_login_lockout_live_in_the_shared_redis(cluster: Cluster) -> None:
+    # A logged-in session (from another address, whose tries count apart).
+    log_in(cluster, cluster.a, new_client("198.51.100.21"), LOCKOUT_RUNNER)
     client = new_client("198.51.100.20")
-    email = sign_up(cluster, cluster.a, client)
-    client.cookies.clear()
+    email = LOCKOUT_RUNNER
     keys = redis.Redis.from_url(REDIS_URL)
 
     # Three wrong passwords, spread over both servers, lock the account on both.

@@ -120,6 +120,7 @@ ANONYMOUS_FORMS: dict[str, list[str]] = {
     "/accounts/signup/": ["email", "display_name", "distance_unit", "password1", "password2"],
     "/accounts/login/": ["username", "password"],
     "/accounts/password/reset/": ["email"],
+    "/accounts/activation/resend/": ["email"],
 }
 SIGNED_IN_FORMS: dict[str, list[str]] = {
     "/accounts/profile/": ["display_name", "distance_unit"],
@@ -396,6 +397,7 @@ def csrf_forms(pk: int) -> list[str]:
         "/accounts/login/",
         "/accounts/logout/",
         "/accounts/password/reset/",
+        "/accounts/activation/resend/",
         "/accounts/profile/",
         "/accounts/password/change/",
         "/accounts/delete/",
@@ -607,6 +609,34 @@ def test_log_in_answers_the_same_for_an_unknown_address_and_a_wrong_password(
     assert visible_text(wrong_password).replace("known@", "") == visible_text(unknown).replace(
         "nobody@", ""
     )
+
+
+def test_sign_up_answers_the_same_for_a_registered_and_a_new_address(
+    client: Client, db: None, mailoutbox: list[Any]
+) -> None:
+    make_user("known@example.com")
+
+    def sign_up(email: str) -> Any:
+        password = "a-long-and-unusual-passphrase-7"
+        data = {
+            "email": email,
+            "display_name": "Someone",
+            "distance_unit": "km",
+            "password1": password,
+            "password2": password,
+        }
+        return Client().post("/accounts/signup/", data)
+
+    registered = sign_up("known@example.com")
+    new = sign_up("new@example.com")
+
+    assert registered.status_code == new.status_code == 302
+    assert registered["Location"] == new["Location"]
+    assert visible_text(client.get(registered["Location"])) == visible_text(
+        client.get(new["Location"])
+    )
+    # Both mailboxes hear about it; only the mailbox learns which case it was.
+    assert sorted(mail.to[0] for mail in mailoutbox) == ["known@example.com", "new@example.com"]
 
 
 # RATE LIMITS
