@@ -10,14 +10,14 @@ from django.contrib.auth.forms import (
     PasswordChangeForm,
     SetPasswordForm,
 )
-from django.contrib.auth.hashers import make_password
 
 from .models import User
 
 UNIT_ERRORS = {"invalid_choice": "Choose kilometres or miles."}
-PENDING_LOGIN = (
-    "Please confirm your email address first: open the link in the email we sent you when "
-    "you signed up. No email, or the link has expired? Send yourself a new one below."
+INVALID_LOGIN = (
+    "Please enter a correct email address and password. If you have just signed up, first "
+    "confirm your address with the link we emailed you. No email, or the link has expired? "
+    "Send yourself a new one below."
 )
 
 
@@ -68,29 +68,17 @@ class EmailAuthenticationForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
-    error_messages = {**AuthenticationForm.error_messages, "pending": PENDING_LOGIN}
-    needs_activation = False
+    # One answer for every failed login, including an unconfirmed account with the right
+    # password: a message only pending accounts got would let anyone sign up with an address,
+    # try to log in with the password just chosen, and so learn whether it was registered.
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": INVALID_LOGIN}
+    offer_activation_resend = False
 
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).strip().lower()
 
     def get_invalid_login_error(self) -> forms.ValidationError:
-        """A pending account with the right password hears it must confirm its address first.
-
-        Only someone who knows the password learns that, so nothing leaks. Every failed
-        login hashes the password once more here, found or not, so timing tells nothing either.
-        Logins paused by django-axes are left to its lockout page.
-        """
-        email = self.cleaned_data.get("username", "")
-        password = self.cleaned_data.get("password", "")
-        if self.request is None or getattr(self.request, "axes_locked_out", False):
-            return super().get_invalid_login_error()
-        pending = User.objects.pending().filter(email__iexact=email).first()
-        if pending is None:
-            make_password(password)
-        elif pending.check_password(password):
-            self.needs_activation = True
-            return forms.ValidationError(self.error_messages["pending"], code="pending")
+        self.offer_activation_resend = True
         return super().get_invalid_login_error()
 
 

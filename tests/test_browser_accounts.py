@@ -149,7 +149,7 @@ def test_logging_in_before_confirming_offers_a_new_link_on_a_phone(
     field(page, "Email address").fill(EMAIL)
     field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please confirm your email address first")
+    expect(page.get_by_role("alert")).to_contain_text("If you have just signed up, first confirm")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "login-360-unconfirmed")
     assert_no_serious_axe_violations(page)
