@@ -10,8 +10,10 @@ from django.contrib.auth.forms import (
     PasswordChangeForm,
     SetPasswordForm,
 )
+from django.http import HttpRequest
 
 from .models import User
+from .services import pending_password_check
 
 UNIT_ERRORS = {"invalid_choice": "Choose kilometres or miles."}
 INVALID_LOGIN = (
@@ -93,6 +95,33 @@ class ActivationResendForm(forms.Form):
         return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
 
+class ActivationPasswordForm(forms.Form):
+    """Asked when an activation link is opened somewhere other than the browser that made the
+    latest sign-up: only the password chosen then confirms the address and logs in."""
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        help_text="The password you chose when you signed up.",
+    )
+
+    def __init__(self, user: User, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not pending_password_check(request=self.request, user=self.user, password=password):
+            raise forms.ValidationError(
+                "That password does not match the one chosen at sign-up. Please try again.",
+                code="wrong_password",
+            )
+        return password
+
+
 class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
@@ -137,6 +166,7 @@ class DeleteAccountForm(forms.Form):
 
 
 __all__ = [
+    "ActivationPasswordForm",
     "ActivationResendForm",
     "DeleteAccountForm",
     "EmailAuthenticationForm",

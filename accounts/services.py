@@ -6,14 +6,19 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.template import loader
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -69,6 +74,62 @@ class SignupOutcome(StrEnum):
     ALREADY_REGISTERED = "already_registered"
 
 
+@dataclass(frozen=True, slots=True)
+class SignupResult:
+    """What a sign-up did, and the marker the browser that made it keeps in its session
+    (under PENDING_SIGNUP_SESSION_KEY)."""
+
+    outcome: SignupOutcome
+    browser_marker: dict[str, Any]
+
+
+# The browser that made the latest sign-up for an account may follow the activation link
+# straight in; any other browser is asked for the password chosen at sign-up. Without this,
+# someone could sign up with another person's address (or sign up again after them, which
+# replaces the pending password), and that person's click on the emailed link would log
+# them in to an account whose password the other one knows.
+PENDING_SIGNUP_SESSION_KEY = "accounts_pending_signup"
+_SIGNUP_MARKER_SALT = "accounts.services.signup_marker"
+
+
+def _password_check(user: User) -> str:
+    # Bound to the stored hash, so a later sign-up (a new password) retires older markers.
+    return salted_hmac(_SIGNUP_MARKER_SALT, user.password, algorithm="sha256").hexdigest()
+
+
+def signup_marker(user: User | None) -> dict[str, Any]:
+    """The session marker for a sign-up of this pending account; for a registered address an
+    empty one, so every sign-up writes the session alike and tells nothing by it."""
+    if user is None:
+        return {"user": None, "check": ""}
+    return {"user": user.pk, "check": _password_check(user)}
+
+
+def signup_marker_matches(marker: object, user: User) -> bool:
+    """Whether a session's marker comes from the latest sign-up for this account."""
+    if not isinstance(marker, dict) or user.pk is None or marker.get("user") != user.pk:
+        return False
+    check = marker.get("check")
+    return isinstance(check, str) and constant_time_compare(check, _password_check(user))
+
+
+def pending_password_check(*, request: HttpRequest, user: User, password: str) -> bool:
+    """Whether this is the password chosen at sign-up, tried like a login: a wrong one counts
+    towards the account's login lockout (django-axes), and while it is locked out no password
+    is tried. AxesMiddleware then answers with the lockout page, as for the login form."""
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: user.email}
+    if getattr(settings, "AXES_ENABLED", True) and not AxesProxyHandler.is_allowed(
+        request, credentials
+    ):
+        request.axes_locked_out = True  # type: ignore[attr-defined]
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        return False
+    if user.check_password(password):
+        return True
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    return False
+
+
 def signup_request(
     *,
     email: str,
@@ -77,7 +138,7 @@ def signup_request(
     distance_unit: str,
     site: SiteAddress,
     next_url: str | None = None,
-) -> SignupOutcome:
+) -> SignupResult:
     """Start an account for this address, or tell the address's owner that someone tried.
 
     The visitor sees the same answer in every case, so sign-up cannot be used to find out
@@ -89,9 +150,9 @@ def signup_request(
     )
     if outcome is SignupOutcome.ALREADY_REGISTERED:
         _send_signup_attempt_notice(user=user, site=site, next_url=next_url)
-    else:
-        activation_email_send(user=user, site=site, next_url=next_url)
-    return outcome
+        return SignupResult(outcome=outcome, browser_marker=signup_marker(None))
+    activation_email_send(user=user, site=site, next_url=next_url)
+    return SignupResult(outcome=outcome, browser_marker=signup_marker(user))
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .forms import (
+    ActivationPasswordForm,
     ActivationResendForm,
     DeleteAccountForm,
     PlainSetPasswordForm,
@@ -24,12 +25,14 @@ from .forms import (
 )
 from .models import User
 from .services import (
+    PENDING_SIGNUP_SESSION_KEY,
     SiteAddress,
     account_activate,
     account_delete,
     activation_link_user,
     activation_resend,
     login_lockout_clear,
+    signup_marker_matches,
     signup_request,
 )
 
@@ -60,7 +63,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         # A new address, a pending one and a registered one all get this same answer.
-        signup_request(
+        result = signup_request(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data["display_name"],
@@ -68,6 +71,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             site=_site_address(request),
             next_url=_safe_next(request),
         )
+        # Lets this browser, and only this one, follow the emailed link straight in.
+        request.session[PENDING_SIGNUP_SESSION_KEY] = result.browser_marker
         return redirect(_with_next(reverse("accounts:signup_sent"), _safe_next(request)))
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
 
@@ -78,13 +83,27 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     next_url = _safe_next(request)
     user = activation_link_user(uidb64=uidb64, token=token)
     if user is None:
         return render(request, "accounts/activation_invalid.html", {"next": next_url})
+    if request.method == "GET" and signup_marker_matches(
+        request.session.get(PENDING_SIGNUP_SESSION_KEY), user
+    ):
+        return _activate_and_log_in(request, user, next_url)
+    # Another browser, or a later sign-up has changed the password since: the link alone
+    # must not log anyone in to an account whose password someone else may have chosen.
+    form = ActivationPasswordForm(user, request, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return _activate_and_log_in(request, user, next_url)
+    return render(request, "accounts/activation_password.html", {"form": form, "next": next_url})
+
+
+def _activate_and_log_in(request: HttpRequest, user: User, next_url: str | None) -> HttpResponse:
     account_activate(user=user)
+    request.session.pop(PENDING_SIGNUP_SESSION_KEY, None)
     # The browser's session keeps what it held (a stored result, a save-form draft):
     # logging in to a session without a user only renews its key.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")

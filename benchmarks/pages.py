@@ -347,8 +347,11 @@ def main() -> int:
         "",
         f"## Public pages and wizard steps (target: at least {PUBLIC_TARGET:.0%} of the ceiling)",
         "",
-        "Wizard steps are fetched with the session of a runner who has answered the steps "
-        "before (each fetch also saves the wizard's position in the session).",
+        "Public pages are fetched as an anonymous visitor without cookies, so after the first "
+        "render they come from the page cache (`config/page_cache.py`); the log-in form "
+        "holds a CSRF token and is always rendered. Wizard steps are fetched with the "
+        "session of a runner who has answered the steps before (each fetch also saves the "
+        "wizard's position in the session).",
         "",
         "| page | path | req/s | of ceiling | p50 ms | p99 ms | target |",
         "|---|---|---:|---:|---:|---:|---|",

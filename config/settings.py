@@ -173,6 +173,7 @@ RATELIMIT_VIEWS = dict.fromkeys(
         "accounts:login",
         "accounts:password_reset",
         "accounts:activation_resend",
+        "accounts:activate",  # the password asked for when a link is opened elsewhere
     ),
     RATELIMIT_RATE,
 )

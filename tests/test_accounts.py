@@ -19,6 +19,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
@@ -30,6 +31,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.forms import minimum_password_length
 from accounts.models import DistanceUnit, User
+from accounts.services import PENDING_SIGNUP_SESSION_KEY
 from accounts.templatetags.accounts_extras import duration_words
 from accounts.tokens import ActivationTokenGenerator
 from legs.history import SAVE_SESSION_KEY
@@ -49,6 +51,7 @@ PROFILE = reverse("accounts:profile")
 DELETE = reverse("accounts:delete")
 NEW_PASSWORD = "plum-orchard-lantern-917"
 TEN_KB = "x" * 10_240
+ASKED_FOR_PASSWORD = "For your safety, enter the password you chose when you signed up."
 
 
 def signup_data(**overrides: Any) -> dict[str, Any]:
@@ -303,11 +306,17 @@ def test_a_password_reset_token_does_not_activate_an_account(client: Client) -> 
     assert not user.is_active
 
 
-def test_activation_answers_only_get(client: Client, mailoutbox: list[Any]) -> None:
+def test_activation_refuses_other_methods_and_a_post_without_the_password(
+    client: Client, mailoutbox: list[Any]
+) -> None:
     client.post(SIGNUP, signup_data())
     link = activation_links(mailoutbox[0])["text"]
-    assert client.post(link).status_code == 405
+    for method in ("put", "patch", "delete"):
+        assert getattr(client, method)(link).status_code == 405, method
+    # Even the browser that signed up must give the password when it posts the form.
+    assert_field_error(client.post(link), "password", "This field is required.")
     assert not User.objects.get().is_active
+    assert logged_in_user(client) is None
 
 
 def test_signing_up_again_while_pending_renews_password_and_link(
@@ -774,6 +783,248 @@ def test_reset_form_rejects_a_weak_new_password(client: Client, mailoutbox: list
     assert user.check_password(PASSWORD)
 
 
+# ACTIVATION LINK OPENED IN ANOTHER BROWSER
+
+EMAIL = "new.runner@example.com"
+OTHER_PASSWORD = "quartz-meadow-river-55"
+
+
+def signed_up_elsewhere(mailbox: list[Any], **overrides: Any) -> str:
+    """Sign up in a browser of its own; the path of the emailed link."""
+    assert Client().post(SIGNUP, signup_data(**overrides)).status_code == 302
+    return activation_links(mailbox[-1])["text"]
+
+
+def put_in_session(client: Client, **values: Any) -> str:
+    session = client.session
+    session.update(values)
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = str(session.session_key)
+    return str(session.session_key)
+
+
+def test_the_browser_that_signed_up_goes_straight_in_and_forgets_its_marker(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    client.post(SIGNUP, signup_data())
+    assert client.session[PENDING_SIGNUP_SESSION_KEY]["user"] == User.objects.get().pk
+    response = client.get(activation_links(mailoutbox[0])["text"])
+    assert response.status_code == 302
+    assert logged_in_user(client) == User.objects.get()
+    assert PENDING_SIGNUP_SESSION_KEY not in client.session
+
+
+def test_a_link_from_someone_elses_sign_up_asks_for_the_password(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    """Someone signs up with the address and a password of their own; the owner of the
+    address follows the emailed link in their own browser and is not logged in by it."""
+    link = signed_up_elsewhere(mailoutbox, password1=OTHER_PASSWORD, password2=OTHER_PASSWORD)
+    # This browser signed up too, but for another address: its marker does not fit.
+    client.post(SIGNUP, signup_data(email="someone.else@example.com"))
+
+    response = client.get(link)
+    content = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert ASKED_FOR_PASSWORD in content
+    block = field_block(content, "password")
+    assert 'type="password"' in block
+    assert 'autocomplete="current-password"' in block
+    assert "csrfmiddlewaretoken" in content
+    assert not User.objects.get(email=EMAIL).is_active
+    assert logged_in_user(client) is None
+
+
+def test_a_wrong_password_shows_a_field_error_and_leaves_the_account_and_link_alone(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    link = signed_up_elsewhere(mailoutbox)
+    response = client.post(link, {"password": "not-the-password-1"})
+    assert_field_error(response, "password", "That password does not match the one chosen")
+    assert ASKED_FOR_PASSWORD in html.unescape(response.content.decode())
+    assert not User.objects.get().is_active
+    assert logged_in_user(client) is None
+    # Counted like a failed login of the account.
+    assert AccessAttempt.objects.get(username=EMAIL).failures_since_start == 1
+
+    # The link still works until it is used successfully.
+    assert client.post(link, {"password": NEW_PASSWORD}).status_code == 302
+    assert logged_in_user(client) == User.objects.get()
+    assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("posted_next", "landing"),
+    [(reverse("legs:result"), reverse("legs:result")), ("https://evil.example/", reverse("home"))],
+    ids=["on-site", "off-site"],
+)
+def test_the_right_password_activates_logs_in_and_follows_only_a_safe_next(
+    client: Client, mailoutbox: list[Any], posted_next: str, landing: str
+) -> None:
+    result_url = reverse("legs:result")
+    link = signed_up_elsewhere(mailoutbox, next=result_url)
+    page = client.get(link).content.decode()
+    assert f'<input type="hidden" name="next" value="{result_url}">' in page
+
+    response = client.post(link, {"password": NEW_PASSWORD, "next": posted_next})
+    assert response.status_code == 302
+    assert response["Location"] == landing
+    user = User.objects.get()
+    assert user.is_active
+    assert not user.is_pending
+    assert logged_in_user(client) == user
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Welcome! Your email address is confirmed and your account is ready."
+    ]
+    assert "This link no longer works" in Client().get(link).content.decode()
+
+
+def test_password_activation_keeps_the_result_and_draft_of_the_session(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    link = signed_up_elsewhere(mailoutbox)
+    old_key = put_in_session(
+        client,
+        **{
+            RESULT_SESSION_KEY: {"answers": {"legs": "both"}, "result": {"triage": "self_care"}},
+            SAVE_SESSION_KEY: {"notes": "Hilly route."},
+        },
+    )
+    client.get(link)
+    assert client.post(link, {"password": NEW_PASSWORD}).status_code == 302
+    assert logged_in_user(client) == User.objects.get()
+    assert client.session.session_key != old_key  # no session fixation
+    assert client.session[RESULT_SESSION_KEY]["result"] == {"triage": "self_care"}
+    assert client.session[SAVE_SESSION_KEY] == {"notes": "Hilly route."}
+
+
+def test_signing_up_again_over_someone_else_does_not_hand_them_the_account(
+    mailoutbox: list[Any],
+) -> None:
+    """The owner signs up; someone else signs up again with the same address and another
+    password, which replaces the pending one. The owner's click on the newest link must not
+    log them in to an account whose password the other person knows."""
+    owner, other = Client(), Client()
+    owner.post(SIGNUP, signup_data())
+    other.post(SIGNUP, signup_data(password1=OTHER_PASSWORD, password2=OTHER_PASSWORD))
+    assert [m.to for m in mailoutbox] == [[EMAIL], [EMAIL]]
+    newest = activation_links(mailoutbox[-1])["text"]
+
+    asked = owner.get(newest)
+    assert asked.status_code == 200
+    assert ASKED_FOR_PASSWORD in html.unescape(asked.content.decode())
+    refused = owner.post(newest, {"password": NEW_PASSWORD})
+    assert_field_error(refused, "password", "does not match the one chosen at sign-up")
+    assert not User.objects.get().is_active
+    assert logged_in_user(owner) is None
+    # The other browser has no link, and the account cannot log in unconfirmed.
+    assert login_post(other, EMAIL, OTHER_PASSWORD).status_code == 200
+    assert logged_in_user(other) is None
+
+    # Signing up again from the owner's browser takes the address back.
+    owner.post(SIGNUP, signup_data())
+    assert owner.get(activation_links(mailoutbox[-1])["text"]).status_code == 302
+    user = User.objects.get()
+    assert logged_in_user(owner) == user
+    assert user.check_password(NEW_PASSWORD)
+    assert not user.check_password(OTHER_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        lambda pk: "not a marker",
+        lambda pk: [pk, "x"],
+        lambda pk: {"user": None, "check": ""},
+        lambda pk: {"user": str(pk), "check": ""},
+        lambda pk: {"user": pk},
+        lambda pk: {"user": pk, "check": 42},
+        lambda pk: {"user": pk, "check": "0" * 64},
+    ],
+    ids=["text", "list", "empty", "pk-as-text", "no-check", "check-not-text", "forged-check"],
+)
+def test_a_broken_or_forged_marker_only_brings_the_password_form(
+    client: Client, mailoutbox: list[Any], marker: Any
+) -> None:
+    link = signed_up_elsewhere(mailoutbox)
+    put_in_session(client, **{PENDING_SIGNUP_SESSION_KEY: marker(User.objects.get().pk)})
+    response = client.get(link)
+    assert response.status_code == 200
+    assert ASKED_FOR_PASSWORD in html.unescape(response.content.decode())
+    assert not User.objects.get().is_active
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"password": ""},
+        {"password": TEN_KB},
+        {"password": "a\x00b"},
+        {"password": ["one", "two"]},
+        {"next": TEN_KB},
+        {"password": "<script>alert('owned')</script>", "next": TEN_KB},
+    ],
+    ids=["nothing", "empty", "10kb", "null-byte", "two-values", "10kb-next", "script"],
+)
+def test_the_password_form_answers_hostile_input_with_a_field_error(
+    client: Client, mailoutbox: list[Any], data: dict[str, Any]
+) -> None:
+    link = signed_up_elsewhere(mailoutbox)
+    response = client.post(link, data)
+    assert_field_error(response, "password")
+    assert "<script>alert" not in response.content.decode()
+    assert not User.objects.get().is_active
+    assert logged_in_user(client) is None
+
+
+def test_a_10kb_link_shows_the_friendly_page(client: Client) -> None:
+    response = client.get(
+        reverse("accounts:activate", kwargs={"uidb64": TEN_KB, "token": TEN_KB}),
+        {"next": TEN_KB},
+    )
+    assert response.status_code == 200
+    assert "This link no longer works" in response.content.decode()
+    response = client.post(
+        reverse("accounts:activate", kwargs={"uidb64": TEN_KB, "token": TEN_KB}),
+        {"password": TEN_KB},
+    )
+    assert response.status_code == 200
+    assert "This link no longer works" in response.content.decode()
+
+
+def test_wrong_passwords_on_the_link_count_towards_the_login_lockout(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    link = signed_up_elsewhere(mailoutbox)
+    limit = settings.AXES_FAILURE_LIMIT
+    statuses = [client.post(link, {"password": f"wrong-{n}"}).status_code for n in range(limit)]
+    assert statuses == [200] * (limit - 1) + [429]
+
+    locked = client.post(link, {"password": NEW_PASSWORD})
+    assert locked.status_code == 429
+    assert "Logging in is paused" in locked.content.decode()
+    assert not User.objects.get().is_active
+    assert logged_in_user(client) is None
+    # One count with the login form: logging in with the address is paused too.
+    assert login_post(client, EMAIL, NEW_PASSWORD).status_code == 429
+
+
+def test_the_password_form_is_rate_limited_like_the_login_form(
+    client: Client, mailoutbox: list[Any], settings: Any
+) -> None:
+    views = settings.RATELIMIT_VIEWS
+    assert views["accounts:activate"] == views["accounts:login"]
+    settings.RATELIMIT_VIEWS = {"accounts:activate": "2/m"}
+    link = signed_up_elsewhere(mailoutbox)
+    assert [client.post(link).status_code for _ in range(2)] == [200, 200]
+    blocked = client.post(link, {"password": NEW_PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many tries" in blocked.content.decode()
+    assert not User.objects.get().is_active
+    assert client.get(link).status_code == 200  # showing the form is never limited
+
+
 # PENDING ACCOUNTS: LOGGING IN BEFORE CONFIRMING, A NEW LINK
 
 
@@ -848,7 +1099,10 @@ def test_new_link_from_the_login_page_confirms_and_returns_to_next(
     assert response["Location"] == reverse("accounts:activation_resend_done")
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == ACTIVATION_SUBJECT
-    activated = client.get(activation_links(mailoutbox[0])["text"])
+    link = activation_links(mailoutbox[0])["text"]
+    # Asking for a new link proves nothing about the password: this browser did not sign up.
+    assert ASKED_FOR_PASSWORD in html.unescape(client.get(link).content.decode())
+    activated = client.post(link, {"password": PASSWORD, "next": result_url})
     assert activated["Location"] == result_url
     assert logged_in_user(client) == User.objects.get(email="pending@example.com")
 
@@ -884,17 +1138,17 @@ def test_resend_with_a_bad_address_shows_a_field_error(
 def test_lockout_still_applies_to_a_pending_account_and_activation_lifts_it(
     client: Client, mailoutbox: list[Any]
 ) -> None:
-    pending_user()
+    client.post(SIGNUP, signup_data(email="pending@example.com"))
     limit = settings.AXES_FAILURE_LIMIT
     assert fail_logins(client, "pending@example.com", limit)[-1] == 429
-    locked = login_post(client, "pending@example.com", PASSWORD)
+    locked = login_post(client, "pending@example.com", NEW_PASSWORD)
     assert locked.status_code == 429
     assert "Logging in is paused" in locked.content.decode()
 
     client.post(RESEND, {"email": "pending@example.com"})
-    client.get(activation_links(mailoutbox[0])["text"])
+    assert client.get(activation_links(mailoutbox[-1])["text"]).status_code == 302
     client.post(LOGOUT)
-    assert login_post(client, "pending@example.com", PASSWORD).status_code == 302
+    assert login_post(client, "pending@example.com", NEW_PASSWORD).status_code == 302
 
 
 def test_password_reset_for_a_pending_address_looks_the_same_and_sends_nothing(

@@ -160,6 +160,18 @@ def test_logging_in_before_confirming_offers_a_new_link_on_a_phone(
     assert_no_serious_axe_violations(page)
     link = activation_path(mailoutbox)
     page.goto(f"{site}{link}")
+    # This browser did not make the sign-up, so the link asks for the password first.
+    expect(
+        page.get_by_text("For your safety, enter the password you chose when you signed up.")
+    ).to_be_visible()
+    field(page, "Password").fill("not-the-password-1")
+    page.get_by_role("button", name="Confirm and log in").click()
+    expect(page.locator("#id_password_error")).to_contain_text("does not match")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "activation-360-password")
+    assert_no_serious_axe_violations(page)
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm and log in").click()
     expect(page.get_by_role("status")).to_contain_text("Welcome! Your email address is confirmed")
     main_nav(page)
     expect(page.get_by_role("link", name="Robin")).to_be_visible()

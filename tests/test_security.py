@@ -22,13 +22,16 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
-from django.urls import clear_url_caches
+from django.urls import clear_url_caches, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import User
+from accounts.tokens import activation_token
 from config.ratelimit import RateLimitMiddleware, client_address, parse_rate
 from legs.diagnosis import assess
 from legs.knowledge import get_knowledge
@@ -152,6 +155,25 @@ def test_account_forms_stay_calm_under_hostile_input(
     assert_calm(owner_client.post(path, data))
     assert_calm(owner_client.post(path, {name: [value, "x"] for name in data}))
     assert User.objects.filter(pk=owner.pk).exists()
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_the_activation_password_form_stays_calm_under_hostile_input(
+    client: Client, seeded: None, value: str
+) -> None:
+    """The form an activation link shows in a browser that did not make the sign-up."""
+    pending = make_user("pending@example.com", is_active=False)
+    uid = urlsafe_base64_encode(force_bytes(pending.pk))
+    path = reverse(
+        "accounts:activate", kwargs={"uidb64": uid, "token": activation_token.make_token(pending)}
+    )
+    data = {"password": value, "next": value}
+
+    assert_calm(client.post(path, data))
+    assert_calm(client.post(path, {name: [value, SCRIPT] for name in data}))
+    assert_calm(client.get(path, data))
+    pending.refresh_from_db()
+    assert not pending.is_active
 
 
 def test_a_hostile_display_name_is_shown_as_text(owner_client: Client) -> None:
