@@ -104,7 +104,6 @@ class ActivationPasswordForm(forms.Form):
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-        help_text="The password you chose when you signed up.",
     )
 
     def __init__(self, user: User, request: HttpRequest, *args: Any, **kwargs: Any) -> None:

@@ -267,6 +267,10 @@ def personal_patterns(
 
 # CHART
 # A small drawing area with large text, so the labels stay readable when a phone shrinks it.
+# The chart and its table show the latest runs only, so the page stays quick and readable
+# however long the history grows; patterns and counts still use every episode.
+CHART_POINTS = 60
+SPIKE_ROWS = 20
 CHART_WIDTH = 480
 CHART_HEIGHT = 270
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 36, 16, 30, 54
@@ -392,6 +396,8 @@ class Insights:
     unclear: list[Factor]
     causes: list[CauseCount]
     remedies: list[RemedyReport]
+    points_total: int = 0
+    spikes_total: int = 0
     chart: SafeString | None = None
     distances_logged: int = 0
     helpful: list[RemedyReport] = field(default_factory=list)
@@ -449,11 +455,14 @@ def build_insights(user: User, unit: str = "km") -> Insights:
     facts = episode_facts(user)
     spikes = load_spikes(facts)
     patterns, unclear = personal_patterns(facts, frozenset(s.pk for s in spikes))
-    points = [(f.run_date, f.heaviness) for f in facts if f.heaviness is not None]
+    all_points = [(f.run_date, f.heaviness) for f in facts if f.heaviness is not None]
+    points = all_points[-CHART_POINTS:]
     remedies = remedy_reports(user)
     return Insights(
         episode_count=len(facts),
         points=points,
+        points_total=len(all_points),
+        spikes_total=len(spikes),
         spikes=spikes,
         patterns=patterns,
         unclear=unclear,
@@ -470,6 +479,6 @@ def build_insights(user: User, unit: str = "km") -> Insights:
                 "previous": km_to(s.previous_longest_km, unit),
                 "percent": s.percent,
             }
-            for s in spikes
+            for s in reversed(spikes[-SPIKE_ROWS:])
         ],
     )

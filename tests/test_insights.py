@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from legs.insights import (
+    CHART_POINTS,
     FACTORS,
     MIN_GROUP,
     EpisodeFacts,
@@ -248,6 +249,17 @@ def test_the_page_shows_the_chart_with_a_data_table(runner_client: Client, runne
     assert first_row is not None
     day = timezone.localdate() - timedelta(days=3)
     assert first_row.groups() == (f"{day.day} {day:%b %Y}", "4")
+
+
+def test_a_long_history_charts_only_the_latest_runs(runner_client: Client, runner: User) -> None:
+    total = CHART_POINTS + 5
+    for n in range(total):
+        make_episode(runner, days_ago=total - n, heaviness=1 + n % 10)
+    page = runner_client.get(reverse("history:insights")).content.decode()
+    assert page.count("<circle") == CHART_POINTS
+    assert f"Showing your latest {CHART_POINTS} of {total} scored episodes." in page
+    # Patterns and counts still use the whole history.
+    assert f"your own {total} saved episodes" in page
 
 
 def test_the_page_counts_causes_and_lists_fixes_that_helped(

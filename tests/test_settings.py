@@ -136,9 +136,9 @@ def test_default_database_is_sqlite_tuned_for_concurrent_writes() -> None:
 
 def test_postgres_database_url_gives_persistent_checked_connections() -> None:
     url = "postgres://heavy:pw@db.internal:5432/heavylegs"
-    database = settings_in({"DEBUG": "true", "DATABASE_URL": url}, "DATABASES")["DATABASES"][
-        "default"
-    ]
+    database = settings_in(
+        {"DEBUG": "false", "SECRET_KEY": "k" * 50, "DATABASE_URL": url}, "DATABASES"
+    )["DATABASES"]["default"]
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["NAME"], database["HOST"], database["PORT"]) == (
         "heavylegs",
@@ -148,6 +148,12 @@ def test_postgres_database_url_gives_persistent_checked_connections() -> None:
     assert database["CONN_MAX_AGE"] > 0
     assert database["CONN_HEALTH_CHECKS"] is True
     assert "transaction_mode" not in database.get("OPTIONS", {})
+
+
+def test_the_development_server_does_not_keep_connections() -> None:
+    # runserver starts a thread per request: a kept connection would never be reused.
+    database = settings_in({"DEBUG": "true"}, "DATABASES")["DATABASES"]["default"]
+    assert database["CONN_MAX_AGE"] == 0
 
 
 # EMAIL, CACHE AND SESSIONS
