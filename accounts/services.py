@@ -145,8 +145,14 @@ def signup_request(
     whether an address is registered; only the mailbox learns which case it was. Each branch
     hashes the submitted password once, so they take about the same time.
     """
+    # Hash before the transaction: on SQLite the write lock would otherwise be held for the
+    # whole (deliberately slow) hash, and concurrent sign-ups would queue behind it.
+    password_hash = make_password(password)
     outcome, user = _signup_write(
-        email=email, password=password, display_name=display_name, distance_unit=distance_unit
+        email=email,
+        password_hash=password_hash,
+        display_name=display_name,
+        distance_unit=distance_unit,
     )
     if outcome is SignupOutcome.ALREADY_REGISTERED:
         _send_signup_attempt_notice(user=user, site=site, next_url=next_url)
@@ -157,20 +163,21 @@ def signup_request(
 
 @transaction.atomic
 def _signup_write(
-    *, email: str, password: str, display_name: str, distance_unit: str
+    *, email: str, password_hash: str, display_name: str, distance_unit: str
 ) -> tuple[SignupOutcome, User]:
     email = User.objects.normalize_email(email).lower()
     user = User.objects.select_for_update().filter(email__iexact=email).first()
     if user is None:
         try:
             with transaction.atomic():
-                created = User.objects.create_user(
-                    email,
-                    password,
+                created = User(
+                    email=email,
+                    password=password_hash,
                     is_active=False,
                     display_name=display_name,
                     distance_unit=distance_unit,
                 )
+                created.save()
         except IntegrityError:
             # A sign-up with the same address committed first: carry on as if it had been there.
             user = User.objects.select_for_update().get(email__iexact=email)
@@ -178,12 +185,11 @@ def _signup_write(
             return SignupOutcome.CREATED, created
     if user.is_pending:
         # The latest sign-up wins; its new password retires the links sent before.
-        user.set_password(password)
+        user.password = password_hash
         user.display_name = display_name
         user.distance_unit = distance_unit
         user.save(update_fields=["password", "display_name", "distance_unit"])
         return SignupOutcome.PENDING_RENEWED, user
-    make_password(password)  # spend the same time as the branches that store a password
     return SignupOutcome.ALREADY_REGISTERED, user
 
 
