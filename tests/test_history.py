@@ -266,6 +266,19 @@ def test_a_logged_in_runner_sees_the_save_form_with_a_one_time_token(
     assert save_token(owner_client.get(reverse("legs:result")).content.decode()) != token
 
 
+def test_after_a_warning_sign_the_save_form_waits_folded(owner_client: Client) -> None:
+    put_result_in_session(owner_client, URGENT)
+    page = owner_client.get(reverse("legs:result")).content.decode()
+    details = re.search(r'<details class="save-details"([^>]*)>', page)
+    assert details is not None
+    assert "open" not in details.group(1)
+    put_result_in_session(owner_client, TIRED)
+    page = owner_client.get(reverse("legs:result")).content.decode()
+    details = re.search(r'<details class="save-details"([^>]*)>', page)
+    assert details is not None
+    assert "open" in details.group(1)
+
+
 def test_saving_creates_the_episode_with_the_run_in_the_runners_unit(
     client: Client,
 ) -> None:
