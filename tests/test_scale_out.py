@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.journey import activation_path
+from benchmarks.journey import STEPS, activation_path
 from tests.test_deploy import (
     Site,
     base_environment,
@@ -54,38 +54,8 @@ CREATE_RUNNERS = (
     "    User.objects.create_user(email, os.environ['RUNNER_PASSWORD'])\n"
 )
 
-ANSWERS: dict[str, dict[str, str | list[str]]] = {
-    "safety": {"warning_signs": ["none"]},
-    "pattern": {
-        "legs": "both",
-        "timing": "late_in_long_runs",
-        "relief": "eases_once_warm",
-        "duration": "under_1_week",
-        "symptoms": ["cramps"],
-    },
-    "training": {
-        "warmup": "none",
-        "rest_days_7d": "0",
-        "weekly_change": "up_10_30",
-        "long_run_spike": "yes",
-        "easy_effort": "hard_to_talk",
-        "strength": "none",
-        "shoe_distance": "over_800km",
-        "overstriding": "not_sure",
-    },
-    "fuel": {
-        "pre_run_food": "fasted",
-        "diet": "low_carb",
-        "long_run_fuel": "no_fuel",
-        "urine_colour": "dark",
-        "conditions": "hot_or_humid",
-        "eating_pattern": "omnivore",
-        "menstruation": "not_applicable",
-        "weight_change": "stable",
-    },
-    "recovery": {"sleep_hours": "under_6", "stress": "high", "resting_hr": "raised"},
-    "health": {"age": "18_39", "risk_factors": ["none"], "medications": ["none"]},
-}
+# The journey's full, valid set of answers, step by step.
+ANSWERS = STEPS
 
 
 def all_answers() -> dict[str, str | list[str]]:
