@@ -75,21 +75,18 @@ def question_field(question: QuestionInfo) -> forms.Field:
         "invalid_choice": "Pick one of the answers shown.",
         "invalid_list": "Pick from the answers shown.",
     }
+    field_class: type[forms.ChoiceField]
+    widget: type[forms.RadioSelect | forms.CheckboxSelectMultiple]
     if question.kind == MULTI:
-        return forms.MultipleChoiceField(
-            choices=choices,
-            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-            label=question.text,
-            help_text=question.help_text,
-            required=question.required,
-            error_messages=error_messages,
-        )
-    if not question.required:
-        # A way back to "no answer" after a radio button has been picked.
-        choices.append(("", SKIP_LABEL))
-    return forms.ChoiceField(
+        field_class, widget = forms.MultipleChoiceField, forms.CheckboxSelectMultiple
+    else:
+        field_class, widget = forms.ChoiceField, forms.RadioSelect
+        if not question.required:
+            # A way back to "no answer" after a radio button has been picked.
+            choices.append(("", SKIP_LABEL))
+    return field_class(
         choices=choices,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        widget=widget(attrs={"class": "form-check-input"}),
         label=question.text,
         help_text=question.help_text,
         required=question.required,
