@@ -15,10 +15,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.page_cache import cached_response
+
 from .forms import (
     ActivationPasswordForm,
     ActivationResendForm,
     DeleteAccountForm,
+    EmailAuthenticationForm,
     PlainSetPasswordForm,
     ProfileForm,
     SignUpForm,
@@ -155,6 +158,19 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your account and everything stored with it have been deleted.")
         return redirect("home")
     return render(request, "accounts/delete.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET:
+            return super().get(request, *args, **kwargs)
+        # The empty form is the same for every visitor but for the CSRF token.
+        return cached_response(  # type: ignore[return-value]
+            request, ("login",), lambda: super(LoginView, self).get(request, *args, **kwargs)
+        )
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -1,60 +1,155 @@
-"""Rendered public pages for anonymous visitors, kept in the cache.
+"""Rendered pages kept in the cache, so that a page is rendered once, not on every request.
 
-The home page, the cause pages, the FAQ and the warning signs are the same for every visitor
-who is not logged in, and rendering them costs far more than serving them. A page is kept
-only when it is certainly nobody's own: a GET or HEAD without a session or messages cookie,
-a 200 that set no cookie, used no CSRF token, changed no session and added no message. The
-key holds the knowledge base's revision, so an editor's change shows within a second.
-Logged-in runners always get freshly rendered pages. PAGE_CACHE_SECONDS=0 switches it off.
+Two ways in:
+
+- AnonymousPageCacheMiddleware: the home page, the cause pages, the FAQ and the warning
+  signs are the same for every visitor who is not logged in. Such a page is kept only when
+  it is certainly nobody's own: a GET or HEAD without a session or messages cookie, a 200
+  that set no cookie, used no CSRF token, changed no session and added no message.
+- cached_response(): a view names everything its page depends on (the wizard step and the
+  answers stored for it, the result in the session, a runner's history version…); the
+  response is kept under those parts plus the user shown in the header.
+
+Forms need a CSRF token of the visitor's own. A page kept by cached_response() is rendered
+with a placeholder where the token goes, and every response gets a fresh token in its place
+(the "hole" in the cached page), with the CSRF cookie as usual.
+
+Every key holds the build (the templates and code that render the page) and the knowledge
+base's revision, so a deploy or an editor's change shows at once in this process and within
+a second in the others. Pages with messages waiting are always rendered afresh.
+PAGE_CACHE_SECONDS=0 switches all of it off.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import cache as memoize
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
 from django.utils.cache import patch_vary_headers
 
 logger = logging.getLogger(__name__)
 MESSAGES_COOKIE = "messages"
 _KEY = "_page_cache_key"
-# How long a process trusts the revision it last read. A cached page then costs no query at
-# all, and an editor's change reaches every visitor within this second.
-REVISION_SECONDS = 1.0
-_revision_seen: tuple[float, str] = (float("-inf"), "")
-_revision_lock = threading.Lock()
+_PLACEHOLDER_FLAG = "_page_cache_csrf_placeholder"
+# Letters only, so that escaping leaves it as it is wherever a template puts the token.
+CSRF_PLACEHOLDER = "csrfPlaceholderOfTheRenderedPageCache"
+_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
+BUILD_SOURCES = ("config", "legs", "accounts", "templates")
 
 
-def _revision() -> str:
-    global _revision_seen
-    read_at, token = _revision_seen
-    now = time.monotonic()
-    if now - read_at < REVISION_SECONDS:
-        return token
+@memoize
+def build_id() -> str:
+    """A fingerprint of what renders pages: the project's code and templates and the static
+    files manifest. A deploy that changes any of them starts with an empty page cache even
+    when the cache (Redis) outlives the app servers."""
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    files = [
+        path
+        for folder in BUILD_SOURCES
+        for path in (base / folder).rglob("*")
+        if path.suffix in {".py", ".html", ".txt"} and path.is_file()
+    ]
+    manifest = Path(settings.STATIC_ROOT or base / "staticfiles") / "staticfiles.json"
+    if manifest.is_file():
+        files.append(manifest)
+    for path in sorted(files):
+        digest.update(str(path.relative_to(base) if path.is_relative_to(base) else path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def csrf_placeholder(request: HttpRequest) -> dict[str, str]:
+    """Context processor: while a page is rendered for the cache, its forms get the
+    placeholder instead of a token (listed after Django's own, so it wins)."""
+    return {"csrf_token": CSRF_PLACEHOLDER} if getattr(request, _PLACEHOLDER_FLAG, False) else {}
+
+
+def _fill_csrf(request: HttpRequest, content: bytes) -> bytes:
+    if _PLACEHOLDER_BYTES not in content:
+        return content
+    return content.replace(_PLACEHOLDER_BYTES, get_token(request).encode())
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    storage: Any = getattr(request, "_messages", None)
+    # len() loads the waiting messages without marking them as shown.
+    return storage is not None and len(storage) > 0
+
+
+def _revision_token() -> str:
     from legs.models import KnowledgeRevision
 
-    token = KnowledgeRevision.current()[1]
-    with _revision_lock:
-        _revision_seen = (now, token)
-    return token
+    return KnowledgeRevision.recent()[1]
 
 
-def forget_revision() -> None:
-    global _revision_seen
-    with _revision_lock:
-        _revision_seen = (float("-inf"), "")
+def _viewer(request: HttpRequest) -> tuple[object, ...]:
+    """What the page header shows of the visitor."""
+    user: Any = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ("anonymous",)
+    return ("user", user.pk, user.get_short_name())
+
+
+def cached_response(
+    request: HttpRequest, parts: Iterable[object], render: Callable[[], HttpResponseBase]
+) -> HttpResponseBase:
+    """`render()`'s response, kept under `parts` (everything the page depends on besides
+    the path, the visitor, the build and the knowledge revision) and reused for a GET.
+
+    Only a plain 200 that set no cookie and added no message is kept. The caller must name
+    in `parts` every piece of request or session state the page shows.
+    """
+    seconds: int = getattr(settings, "PAGE_CACHE_SECONDS", 0)
+    if seconds <= 0 or request.method != "GET" or _has_messages(request):
+        return render()
+    raw = repr((build_id(), _revision_token(), request.path, _viewer(request), *parts))
+    key = f"rendered:{hashlib.sha256(raw.encode()).hexdigest()}"
+    try:
+        entry = cache.get(key)
+    except Exception:
+        logger.exception("The page cache is unavailable")
+        return render()
+    if entry is not None:
+        content, content_type = entry
+        return HttpResponse(_fill_csrf(request, content), content_type=content_type)
+    setattr(request, _PLACEHOLDER_FLAG, True)
+    try:
+        response = render()
+        if callable(getattr(response, "render", None)) and not getattr(
+            response, "is_rendered", True
+        ):
+            response.render()  # type: ignore[attr-defined]
+    finally:
+        delattr(request, _PLACEHOLDER_FLAG)
+    if not isinstance(response, HttpResponse) or response.streaming:
+        return response
+    if (
+        response.status_code == 200
+        and not response.cookies
+        and not getattr(getattr(request, "_messages", None), "added_new", False)
+    ):
+        try:
+            cache.set(key, (response.content, response["Content-Type"]), timeout=seconds)
+        except Exception:
+            logger.exception("A page could not be cached")
+    response.content = _fill_csrf(request, response.content)
+    return response
 
 
 def page_key(request: HttpRequest) -> str:
     path = hashlib.sha256(request.path.encode()).hexdigest()
-    return f"pagecache:{_revision()}:{path}"
+    from legs.models import KnowledgeRevision
+
+    return f"pagecache:{build_id()}:{KnowledgeRevision.recent()[1]}:{path}"
 
 
 def _is_anonymous_and_plain(request: HttpRequest) -> bool:

@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "config.page_cache.csrf_placeholder",
             ],
         },
     },
@@ -119,11 +120,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # CACHE AND SESSIONS
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://heavy-legs")}
 # Sessions live in the database unless a shared cache (Redis) is configured, so several
-# app servers always see the same wizard state.
+# app servers always see the same wizard state (config/sessions.py: Django's database
+# sessions, read with one plain query).
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
     if CACHES["default"]["BACKEND"].endswith("RedisCache")
-    else "django.contrib.sessions.backends.db"
+    else "config.sessions"
 )
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 

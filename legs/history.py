@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import DistanceUnit, User
+from config.page_cache import cached_response
 
 from .history_forms import (
     RUN_CONTEXT_FIELDS,
@@ -80,14 +81,31 @@ def _save_state(request: HttpRequest, stored: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+def _saved_episode(request: HttpRequest, token: str) -> Episode | None:
+    if not request.user.is_authenticated:
+        return None
+    return Episode.objects.for_user(request.user).filter(token=token).first()
+
+
+def result_save_state(request: HttpRequest, stored: dict[str, Any]) -> dict[str, Any]:
+    """What the save form on the result page shows: its token, what was typed before
+    logging in, the runner's unit and the episode already saved from this result."""
+    state = _save_state(request, stored)
+    saved = _saved_episode(request, state["token"])
+    return {
+        "token": state["token"],
+        "pending": state.get("pending"),
+        "unit": _unit(request),
+        "saved": saved.pk if saved is not None else None,
+    }
+
+
 def result_save_context(
     request: HttpRequest, stored: dict[str, Any], form: SaveEpisodeForm | None = None
 ) -> dict[str, Any]:
     """The save form for the result page, with the result's one-time token."""
     state = _save_state(request, stored)
-    saved = None
-    if request.user.is_authenticated:
-        saved = Episode.objects.for_user(request.user).filter(token=state["token"]).first()
+    saved = _saved_episode(request, state["token"])
     pending = state.get("pending")
     if form is None:
         form = SaveEpisodeForm(
@@ -292,11 +310,20 @@ def episode_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def insights(request: HttpRequest) -> HttpResponse:
+def insights(request: HttpRequest) -> HttpResponseBase:
     user = _user(request)
     unit = _unit(request)
-    return render(
-        request, "history/insights.html", {"insights": build_insights(user, unit), "unit": unit}
+    # Kept per runner until their history changes; the version comes with request.user,
+    # so a page served from the cache costs no query of its own. Today's date is part of
+    # the key because the page's dates and wording are relative to it.
+    return cached_response(
+        request,
+        ("insights", user.history_version, unit, timezone.localdate().isoformat()),
+        lambda: render(
+            request,
+            "history/insights.html",
+            {"insights": build_insights(user, unit), "unit": unit},
+        ),
     )
 
 

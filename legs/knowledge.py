@@ -87,13 +87,14 @@ def load_knowledge(version: int = 0) -> Knowledge:
 
 
 def get_knowledge() -> Knowledge:
-    """The current snapshot: one query to check the revision, five more after an edit.
+    """The current snapshot: at most one query a second to check the revision, five more
+    after an edit.
 
     Each process keeps the snapshot for the current revision in memory; the shared
     cache spares other processes the reload. An editor's save bumps the revision, so
-    the next request anywhere reloads.
+    the next request in this process, and within a second everywhere, reloads.
     """
-    number, token = KnowledgeRevision.current()
+    number, token = KnowledgeRevision.recent()
     knowledge = _local.get(token)
     if knowledge is not None:
         return knowledge
@@ -109,5 +110,6 @@ def get_knowledge() -> Knowledge:
 
 
 def clear_local_cache() -> None:
+    KnowledgeRevision.forget_recent()
     with _local_lock:
         _local.clear()

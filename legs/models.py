@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +13,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +39,12 @@ class TriageLevel(models.TextChoices):
 
 # None outside KnowledgeRevision.batch(); inside, whether a bump is waiting.
 _batch_pending: ContextVar[bool | None] = ContextVar("knowledge_batch", default=None)
+# How long a process trusts the revision it last read (KnowledgeRevision.recent). Within it
+# the knowledge snapshot and the cached pages cost no query at all; an edit in another
+# process reaches this one within the second, an edit in this process at once.
+REVISION_TRUST_SECONDS = 1.0
+_recent: tuple[float, int, str] = (float("-inf"), 0, "0")
+_recent_lock = threading.Lock()
 
 
 class KnowledgeRevision(models.Model):
@@ -64,6 +72,26 @@ class KnowledgeRevision(models.Model):
         return row[0], f"{row[0]}-{row[1].timestamp()}"
 
     @classmethod
+    def recent(cls) -> tuple[int, str]:
+        """current(), read at most once a second per process."""
+        global _recent
+        read_at, number, token = _recent
+        now = time.monotonic()
+        if now - read_at < REVISION_TRUST_SECONDS:
+            return number, token
+        number, token = cls.current()
+        with _recent_lock:
+            _recent = (now, number, token)
+        return number, token
+
+    @classmethod
+    def forget_recent(cls) -> None:
+        """Make the next recent() read the database (after an edit in this process)."""
+        global _recent
+        with _recent_lock:
+            _recent = (float("-inf"), 0, "0")
+
+    @classmethod
     @contextmanager
     def batch(cls) -> Iterator[None]:
         """Many edits, one new revision (bulk imports): bumps inside are counted once."""
@@ -85,6 +113,10 @@ class KnowledgeRevision(models.Model):
         updated = cls.objects.filter(pk=1).update(number=models.F("number") + 1, changed_at=Now())
         if not updated:
             cls.objects.get_or_create(pk=1, defaults={"number": 1})
+        # Once now, so this process reads it at once, and again when the edit is committed,
+        # so that a read in between cannot be trusted for a second after the commit.
+        cls.forget_recent()
+        transaction.on_commit(cls.forget_recent)
 
 
 class KnowledgeQuerySet(models.QuerySet[Any]):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -10,10 +11,13 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .history import result_save_context
+from config.page_cache import cached_response
+
+from .history import result_save_context, result_save_state
 from .presentation import result_context
 from .wizard import RESULT_SESSION_KEY
 
@@ -89,12 +93,33 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @require_safe
 def result(request: HttpRequest) -> HttpResponse:
     stored: Any = request.session.get(RESULT_SESSION_KEY)
-    try:
-        context = result_context(stored["result"])
-    except (KeyError, TypeError, ValueError):
-        messages.info(
-            request, "There is no assessment result yet. Answer the questions to get one."
-        )
-        return redirect("legs:wizard")
-    context.update(result_save_context(request, stored))
-    return render(request, "legs/result.html", context)
+    if not isinstance(stored, dict) or not isinstance(stored.get("result"), dict):
+        return _no_result(request)
+    # The page shows the stored result and its save form (the one-time token, details typed
+    # before logging in, the runner's unit, today's date, whether it is saved already), so
+    # it is rendered once for each of those rather than on every visit.
+    state = result_save_state(request, stored)
+    parts = (
+        "result",
+        # A result is stored once, stamped with its time; the session key keeps one
+        # runner's page from ever being served for another's result of the same moment.
+        request.session.session_key,
+        stored.get("created") or json.dumps(stored, sort_keys=True, default=str),
+        json.dumps(state, sort_keys=True, default=str),
+        timezone.localdate().isoformat(),
+    )
+
+    def page() -> HttpResponse:
+        try:
+            context = result_context(stored["result"])
+        except (KeyError, TypeError, ValueError):
+            return _no_result(request)
+        context.update(result_save_context(request, stored))
+        return render(request, "legs/result.html", context)
+
+    return cached_response(request, parts, page)  # type: ignore[return-value]
+
+
+def _no_result(request: HttpRequest) -> HttpResponse:
+    messages.info(request, "There is no assessment result yet. Answer the questions to get one.")
+    return redirect("legs:wizard")

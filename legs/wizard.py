@@ -13,7 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView
+
+from config.page_cache import cached_response
 
 from .diagnosis import (
     MULTI,
@@ -127,9 +130,40 @@ def store_result(request: HttpRequest, answers: Answers, result: Result, version
     }
 
 
+class WizardSessionStorage(SessionStorage):
+    """formtools' session storage, but the session is saved only when the wizard's state
+    changes: formtools marks it changed whenever it is read, so every page view wrote it."""
+
+    def _get_data(self) -> dict[str, Any]:
+        return cast("dict[str, Any]", self.request.session[self.prefix])
+
+    data = property(_get_data, SessionStorage._set_data)
+
+    def _changed(self) -> None:
+        self.request.session.modified = True
+
+    def _set_current_step(self, step: str | None) -> None:
+        if self.data[self.step_key] != step:
+            super()._set_current_step(step)
+            self._changed()
+
+    def _set_extra_data(self, extra_data: dict[str, Any]) -> None:
+        super()._set_extra_data(extra_data)
+        self._changed()
+
+    def set_step_data(self, step: str, cleaned_data: Any) -> None:
+        super().set_step_data(step, cleaned_data)
+        self._changed()
+
+    def set_step_files(self, step: str, files: Any) -> None:
+        super().set_step_files(step, files)
+        self._changed()
+
+
 @method_decorator(never_cache, name="dispatch")
 class AssessmentWizard(NamedUrlSessionWizardView):
     template_name = "legs/wizard_step.html"
+    storage_name = "legs.wizard.WizardSessionStorage"
     knowledge: Knowledge
 
     @classmethod
@@ -163,7 +197,30 @@ class AssessmentWizard(NamedUrlSessionWizardView):
                     return self._restart()
                 self.storage.current_step = missing
                 return redirect(self.get_step_url(missing))
+            self.storage.current_step = step
+            return self._step_page(step)
         return cast("HttpResponse", super().get(request, *args, **kwargs))
+
+    def _step_page(self, step: str) -> HttpResponse:
+        """A step's page. It shows the step and the answers stored for it, nothing else of
+        the session, so it is rendered once for everyone who stands there with the same
+        answers (and the same knowledge base)."""
+        stored = self.storage.get_step_data(step)
+        prefix = self.get_form_prefix(step, self.form_list[step])
+        shown = (
+            None
+            if stored is None
+            else tuple(
+                (name, tuple(stored.getlist(f"{prefix}-{name}")))
+                for name in self.form_list[step].base_fields
+            )
+        )
+
+        def render() -> HttpResponse:
+            form = self.get_form(step=step, data=stored, files=self.storage.get_step_files(step))
+            return cast("HttpResponse", self.render(form))
+
+        return cast("HttpResponse", cached_response(self.request, ("wizard", step, shown), render))
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")

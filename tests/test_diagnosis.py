@@ -637,11 +637,16 @@ def test_the_snapshot_is_cached_until_an_editor_changes_something(
     django_assert_num_queries: Any,
 ) -> None:
     from legs.knowledge import clear_local_cache, get_knowledge
+    from legs.models import KnowledgeRevision
 
     # revision, then the five loading queries
     with django_assert_num_queries(6):
         first = get_knowledge()
-    # revision only
+    # the revision was read a moment ago: nothing
+    with django_assert_num_queries(0):
+        assert get_knowledge() is first
+    # a second later: the revision only
+    KnowledgeRevision.forget_recent()
     with django_assert_num_queries(1):
         assert get_knowledge() is first
     # another process: revision, then the shared cache

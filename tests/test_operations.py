@@ -10,7 +10,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client
 
-from config.page_cache import REVISION_SECONDS, forget_revision
 from config.request_id import JsonFormatter, RequestIdFilter, request_id_from
 from tests.factories import make_user
 
@@ -218,95 +216,6 @@ def test_request_id_is_forgotten_once_the_response_is_finished(client: Client, d
     RequestIdFilter().filter(record)
 
     assert record.request_id == "-"
-
-
-# PAGE CACHE FOR ANONYMOUS VISITORS
-
-
-@pytest.fixture
-def page_cache(settings: Any) -> Iterator[None]:
-    settings.PAGE_CACHE_SECONDS = 300
-    forget_revision()
-    yield
-    forget_revision()
-
-
-def test_a_public_page_is_rendered_once_for_anonymous_visitors(
-    client: Client, seeded: None, page_cache: None, django_assert_num_queries: Any
-) -> None:
-    first = client.get("/causes/dehydration/")
-
-    with django_assert_num_queries(0):  # the revision was read a moment ago
-        second = Client().get("/causes/dehydration/")
-
-    assert second.status_code == 200
-    assert second.content == first.content
-    assert "Cookie" in second["Vary"]
-    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
-    assert second["X-Request-ID"] != first["X-Request-ID"]
-
-
-def test_an_editors_change_shows_at_once(client: Client, seeded: None, page_cache: None) -> None:
-    from legs.models import Cause
-
-    client.get("/causes/dehydration/")
-    cause = Cause.objects.get(slug="dehydration")
-    cause.name = "Running dry"
-    cause.save()
-    a_second_later = time.monotonic() + REVISION_SECONDS
-
-    with mock.patch("config.page_cache.time.monotonic", return_value=a_second_later):
-        page = Client().get("/causes/dehydration/")
-
-    assert "Running dry" in page.content.decode()
-
-
-def test_logged_in_runners_never_get_the_anonymous_page(
-    client: Client, seeded: None, page_cache: None
-) -> None:
-    Client().get("/")
-    client.force_login(make_user(display_name="Olive Runner"))
-
-    assert "Olive Runner" in client.get("/").content.decode()
-
-
-def test_pages_with_a_query_string_or_a_message_are_rendered_afresh(
-    client: Client, seeded: None, page_cache: None
-) -> None:
-    client.get("/faq/")
-    client.get("/faq/?q=1")
-    with_query = Client()
-    with_message = Client()
-    with_message.cookies["messages"] = "anything"
-
-    with mock.patch("config.page_cache.cache.get") as lookup:
-        with_query.get("/faq/?q=1")
-        with_message.get("/faq/")
-
-    lookup.assert_not_called()
-
-
-def test_a_page_with_a_csrf_token_is_never_kept(
-    client: Client, seeded: None, page_cache: None, settings: Any
-) -> None:
-    settings.PAGE_CACHE_VIEWS = frozenset({"accounts:login"})
-    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-    first = token.search(Client().get("/accounts/login/").content.decode())
-    second = token.search(Client().get("/accounts/login/").content.decode())
-
-    assert first and second
-    assert first.group(1) != second.group(1)
-
-
-def test_the_page_cache_can_be_switched_off(client: Client, seeded: None, settings: Any) -> None:
-    settings.PAGE_CACHE_SECONDS = 0
-    client.get("/causes/")
-
-    with mock.patch("config.page_cache.cache.get") as lookup:
-        Client().get("/causes/")
-
-    lookup.assert_not_called()
 
 
 # BACKUP AND RESTORE

@@ -1,0 +1,422 @@
+"""Rendered pages kept in the cache: public pages for anonymous visitors, and the pages that
+name what they depend on (wizard steps, the result, the log-in form), with a fresh CSRF
+token in every response. Also the session store and the revision read behind them."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.forms import EmailAuthenticationForm
+from config.page_cache import CSRF_PLACEHOLDER, build_id
+from config.sessions import SessionStore
+from legs.models import REVISION_TRUST_SECONDS, Cause, KnowledgeRevision, Question
+from legs.wizard import RESTART_MESSAGE, AssessmentWizard
+from tests.factories import PASSWORD, make_user
+from tests.test_wizard import SELF_CARE, STEPS, checked, post_step, step_url, text
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def page_cache(settings: Any) -> Iterator[None]:
+    settings.PAGE_CACHE_SECONDS = 300
+    KnowledgeRevision.forget_recent()
+    yield
+    KnowledgeRevision.forget_recent()
+
+
+def tokens(content: bytes) -> list[str]:
+    return TOKEN.findall(content.decode())
+
+
+def without_tokens(content: bytes) -> str:
+    return TOKEN.sub("", content.decode())
+
+
+def answer_up_to(client: Client, last: str, **changes: Any) -> None:
+    """Answer the wizard's steps in order up to and including `last` (a form ignores the
+    answers that belong to other steps)."""
+    answers = {**SELF_CARE, **changes}
+    for step in STEPS[: STEPS.index(last) + 1]:
+        assert post_step(client, step, answers).status_code == 302
+
+
+def spy(owner: type, name: str) -> Any:
+    """Count the calls of a method while it keeps working."""
+    return mock.patch.object(owner, name, autospec=True, side_effect=getattr(owner, name))
+
+
+# PUBLIC PAGES FOR ANONYMOUS VISITORS
+
+
+def test_a_public_page_is_rendered_once_for_anonymous_visitors(
+    client: Client, seeded: None, page_cache: None, django_assert_num_queries: Any
+) -> None:
+    first = client.get("/causes/dehydration/")
+
+    with django_assert_num_queries(0):  # the revision was read a moment ago
+        second = Client().get("/causes/dehydration/")
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert "Cookie" in second["Vary"]
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert second["X-Request-ID"] != first["X-Request-ID"]
+
+
+def test_an_editors_change_in_this_process_shows_at_once(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    client.get("/causes/dehydration/")
+    cause = Cause.objects.get(slug="dehydration")
+    cause.name = "Running dry"
+    cause.save()
+
+    assert "Running dry" in Client().get("/causes/dehydration/").content.decode()
+
+
+def test_an_edit_made_by_another_server_shows_within_a_second(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    client.get("/causes/dehydration/")
+    # Another app server saves the cause: the rows change, this process is not told.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE legs_cause SET name = 'Running dry' WHERE slug = 'dehydration'")
+    KnowledgeRevision.objects.filter(pk=1).update(number=F("number") + 1)
+
+    assert "Running dry" not in Client().get("/causes/dehydration/").content.decode()
+    a_second_later = time.monotonic() + REVISION_TRUST_SECONDS
+    with mock.patch("legs.models.time.monotonic", return_value=a_second_later):
+        page = Client().get("/causes/dehydration/")
+
+    assert "Running dry" in page.content.decode()
+
+
+def test_logged_in_runners_never_get_the_anonymous_page(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    Client().get("/")
+    client.force_login(make_user(display_name="Olive Runner"))
+
+    assert "Olive Runner" in client.get("/").content.decode()
+
+
+def test_pages_with_a_query_string_or_a_message_are_rendered_afresh(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    client.get("/faq/")
+    client.get("/faq/?q=1")
+    with_query = Client()
+    with_message = Client()
+    with_message.cookies["messages"] = "anything"
+
+    with mock.patch("config.page_cache.cache.get") as lookup:
+        with_query.get("/faq/?q=1")
+        with_message.get("/faq/")
+
+    lookup.assert_not_called()
+
+
+def test_the_page_cache_can_be_switched_off(client: Client, seeded: None, settings: Any) -> None:
+    settings.PAGE_CACHE_SECONDS = 0
+    client.get("/causes/")
+    client.get("/accounts/login/")
+    client.get(step_url("safety"))
+
+    with mock.patch("config.page_cache.cache.get") as lookup:
+        Client().get("/causes/")
+        Client().get("/accounts/login/")
+        client.get(step_url("safety"))
+
+    lookup.assert_not_called()
+
+
+# PAGES WITH A FORM: THE LOG-IN FORM
+
+
+def test_the_log_in_form_is_rendered_once_with_a_fresh_token_each_time(
+    seeded: None, page_cache: None
+) -> None:
+    first = Client().get("/accounts/login/")
+    with spy(EmailAuthenticationForm, "__init__") as built:
+        second = Client().get("/accounts/login/")
+
+    built.assert_not_called()
+    assert without_tokens(first.content) == without_tokens(second.content)
+    assert tokens(first.content) != tokens(second.content)
+    assert CSRF_PLACEHOLDER not in second.content.decode()
+    assert "csrftoken" in second.cookies
+    assert "no-store" in second["Cache-Control"]
+
+
+def test_the_token_of_a_cached_log_in_form_logs_the_runner_in(
+    seeded: None, page_cache: None
+) -> None:
+    make_user("kept@example.com")
+    Client().get("/accounts/login/")
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/accounts/login/")
+
+    answer = browser.post(
+        "/accounts/login/",
+        {
+            "csrfmiddlewaretoken": tokens(page.content)[0],
+            "username": "kept@example.com",
+            "password": PASSWORD,
+        },
+    )
+
+    assert answer.status_code == 302
+    assert "_auth_user_id" in browser.session
+
+
+def test_a_log_in_form_with_a_next_address_is_rendered_for_it(
+    seeded: None, page_cache: None
+) -> None:
+    Client().get("/accounts/login/")
+
+    page = Client().get("/accounts/login/?next=/history/").content.decode()
+
+    assert 'value="/history/"' in page
+
+
+# WIZARD STEPS
+
+
+def test_a_step_page_is_rendered_once_and_costs_only_the_session_read(
+    client: Client, seeded: None, page_cache: None, django_assert_num_queries: Any
+) -> None:
+    answer_up_to(client, "pattern")
+    first = client.get(step_url("training"))
+
+    with django_assert_num_queries(1):  # the session; no write, no knowledge query
+        second = client.get(step_url("training"))
+
+    assert second.status_code == 200
+    assert without_tokens(first.content) == without_tokens(second.content)
+    assert tokens(first.content) != tokens(second.content)
+    assert CSRF_PLACEHOLDER not in second.content.decode()
+
+
+def test_runners_at_the_same_step_share_the_page_and_the_token_is_their_own(
+    seeded: None, page_cache: None
+) -> None:
+    one, other = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [browser.get(step_url("safety")) for browser in (one, other)]
+
+    assert without_tokens(pages[0].content) == without_tokens(pages[1].content)
+    token = tokens(pages[1].content)[0]
+    answer = post_step(other, "safety", {"warning_signs": ["none"]}, csrfmiddlewaretoken=token)
+    assert answer.status_code == 302
+    assert answer["Location"] == step_url("pattern")
+
+
+def test_a_step_page_shows_each_runners_own_answers(seeded: None, page_cache: None) -> None:
+    both, one = Client(), Client()
+    answer_up_to(both, "pattern", legs="both")
+    answer_up_to(one, "pattern", legs="one")
+
+    # Back to the pattern step: each sees the answer they gave.
+    assert checked(both.get(step_url("pattern")), "pattern", "legs") == {"both"}
+    assert checked(one.get(step_url("pattern")), "pattern", "legs") == {"one"}
+
+
+def test_a_changed_answer_shows_on_the_cached_step(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    answer_up_to(client, "pattern", legs="both")
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"both"}
+
+    post_step(client, "pattern", {**SELF_CARE, "legs": "one"})
+
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"one"}
+
+
+def test_a_logged_in_runner_sees_their_own_name_on_a_cached_step(
+    seeded: None, page_cache: None
+) -> None:
+    pages = []
+    for name in ("Ada Runner", "Bea Runner"):
+        browser = Client()
+        browser.force_login(make_user(f"{name.split()[0].lower()}@example.com", display_name=name))
+        pages.append(browser.get(step_url("safety")).content.decode())
+
+    assert "Ada Runner" in pages[0] and "Bea Runner" not in pages[0]
+    assert "Bea Runner" in pages[1] and "Ada Runner" not in pages[1]
+
+
+def test_a_waiting_message_is_shown_even_when_the_step_is_cached(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    Client().get(step_url("safety"))  # the plain page is in the cache
+
+    # A later step with nothing answered: back to the start, with a message.
+    page = client.get(step_url("fuel"), follow=True)
+
+    assert RESTART_MESSAGE in text(page)
+    assert RESTART_MESSAGE not in text(client.get(step_url("safety")))
+
+
+def test_an_editors_new_question_shows_on_the_cached_step_at_once(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    client.get(step_url("safety"))
+    question = Question.objects.get(key="warning_signs")
+    question.text = "Do any of these apply to you right now?"
+    question.save()
+
+    assert "right now?" in client.get(step_url("safety")).content.decode()
+
+
+def test_a_deploy_renders_the_pages_afresh(client: Client, seeded: None, page_cache: None) -> None:
+    client.get(step_url("safety"))
+
+    with spy(AssessmentWizard, "render") as rendered:
+        client.get(step_url("safety"))
+        with mock.patch("config.page_cache.build_id", return_value="another-build"):
+            client.get(step_url("safety"))
+
+    assert rendered.call_count == 1
+
+
+def test_the_build_fingerprint_is_stable_within_a_process() -> None:
+    assert build_id() == build_id()
+    assert re.fullmatch(r"[0-9a-f]{16}", build_id())
+
+
+def test_an_unavailable_cache_still_serves_the_step(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    with mock.patch("config.page_cache.cache") as unavailable:
+        unavailable.get.side_effect = ConnectionError("down")
+        page = client.get(step_url("safety"))
+
+    assert page.status_code == 200
+    assert tokens(page.content)
+
+
+# THE RESULT PAGE
+
+
+def finish(client: Client, **changes: Any) -> None:
+    answer_up_to(client, STEPS[-1], **changes)
+    client.get(step_url("finish"))
+
+
+def test_the_result_page_is_rendered_once_per_result(
+    client: Client, seeded: None, page_cache: None, django_assert_num_queries: Any
+) -> None:
+    finish(client)
+    first = client.get("/assessment/result/")
+
+    with django_assert_num_queries(1):  # the session
+        second = client.get("/assessment/result/")
+
+    assert without_tokens(first.content) == without_tokens(second.content)
+    assert tokens(first.content) != tokens(second.content)
+
+
+def test_each_runner_sees_their_own_result_and_save_token(seeded: None, page_cache: None) -> None:
+    warm, cold = Client(), Client()
+    finish(warm, warmup="dynamic_5_plus")
+    finish(cold, warmup="none")
+
+    pages = [c.get("/assessment/result/").content.decode() for c in (warm, cold)]
+
+    save_token = re.compile(r'name="token" value="([0-9a-f-]{36})"')
+    assert save_token.findall(pages[0]) != save_token.findall(pages[1])
+    assert pages[0] != pages[1]
+
+
+def test_the_result_page_shows_the_saved_episode_once_saved(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    client.force_login(make_user())
+    finish(client)
+    page = client.get("/assessment/result/").content.decode()
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', page)
+    assert token
+
+    saved = client.post(
+        "/history/save/",
+        {"token": token.group(1), "run_date": timezone.localdate().isoformat(), "unit": "km"},
+    )
+    assert saved.status_code == 302
+    after = client.get("/assessment/result/").content.decode()
+
+    assert "This result is saved in your history" not in page
+    assert "This result is saved in your history" in after
+
+
+# SESSIONS AND THE WIZARD'S STORAGE
+
+
+def test_looking_at_a_step_does_not_write_the_session(client: Client, seeded: None) -> None:
+    answer_up_to(client, "safety")
+    client.get(step_url("pattern"))
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(step_url("pattern"))
+
+    assert page.status_code == 200
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
+
+
+def test_moving_to_another_step_writes_the_session(client: Client, seeded: None) -> None:
+    answer_up_to(client, "pattern")
+    client.get(step_url("training"))
+
+    client.get(step_url("pattern"))  # Back, by the address
+
+    assert client.session["wizard_assessment_wizard"]["step"] == "pattern"
+
+
+def test_the_session_store_reads_a_live_session_in_one_query(
+    db: None, django_assert_num_queries: Any
+) -> None:
+    store = SessionStore()
+    store["answer"] = {"legs": "both"}
+    store.save()
+
+    with django_assert_num_queries(1):
+        loaded = SessionStore(store.session_key).load()
+
+    assert loaded == {"answer": {"legs": "both"}}
+
+
+def test_an_expired_or_unknown_session_starts_empty_with_a_new_key(db: None) -> None:
+    store = SessionStore()
+    store["answer"] = "kept"
+    store.save()
+    Session.objects.filter(pk=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    expired = SessionStore(store.session_key)
+    unknown = SessionStore("x" * 32)
+
+    assert expired.load() == {} and expired.session_key is None
+    assert unknown.load() == {} and unknown.session_key is None
+
+
+def test_the_cache_is_not_used_for_posts(client: Client, seeded: None, page_cache: None) -> None:
+    cache.clear()
+    with mock.patch("config.page_cache.cache") as kept:
+        post_step(client, "safety", {"warning_signs": ["none"]})
+
+    kept.get.assert_not_called()
