@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -53,6 +54,16 @@ def _with_next(url: str, next_url: str | None) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
+def _form_page(
+    request: HttpRequest, name: str, render_page: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """An empty account form is the same for every visitor but for the CSRF token, so it is
+    rendered once (config.page_cache); a form with errors or a ?next= is rendered each time."""
+    if request.method != "GET" or request.GET:
+        return render_page()
+    return cached_response(request, (name,), render_page)  # type: ignore[return-value]
+
+
 def _site_address(request: HttpRequest) -> SiteAddress:
     return SiteAddress(
         protocol="https" if request.is_secure() else "http", domain=request.get_host()
@@ -63,8 +74,15 @@ def _site_address(request: HttpRequest) -> SiteAddress:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignUpForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+
+    def page(form: SignUpForm) -> HttpResponse:
+        context = {"form": form, "next": _safe_next(request)}
+        return render(request, "accounts/signup.html", context)
+
+    if request.method == "GET":
+        return _form_page(request, "signup", lambda: page(SignUpForm()))
+    form = SignUpForm(request.POST)
+    if form.is_valid():
         # A new address, a pending one and a registered one all get this same answer.
         result = signup_request(
             email=form.cleaned_data["email"],
@@ -77,7 +95,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         # Lets this browser, and only this one, follow the emailed link straight in.
         request.session[PENDING_SIGNUP_SESSION_KEY] = result.browser_marker
         return redirect(_with_next(reverse("accounts:signup_sent"), _safe_next(request)))
-    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+    return page(form)
 
 
 @require_GET
@@ -116,17 +134,21 @@ def _activate_and_log_in(request: HttpRequest, user: User, next_url: str | None)
 
 @require_http_methods(["GET", "POST"])
 def resend_activation(request: HttpRequest) -> HttpResponse:
-    form = ActivationResendForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    def page(form: ActivationResendForm) -> HttpResponse:
+        context = {"form": form, "next": _safe_next(request)}
+        return render(request, "accounts/activation_resend.html", context)
+
+    if request.method == "GET":
+        return _form_page(request, "activation_resend", lambda: page(ActivationResendForm()))
+    form = ActivationResendForm(request.POST)
+    if form.is_valid():
         activation_resend(
             email=form.cleaned_data["email"],
             site=_site_address(request),
             next_url=_safe_next(request),
         )
         return redirect("accounts:activation_resend_done")
-    return render(
-        request, "accounts/activation_resend.html", {"form": form, "next": _safe_next(request)}
-    )
+    return page(form)
 
 
 @require_GET
@@ -165,11 +187,22 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.GET:
-            return super().get(request, *args, **kwargs)
-        # The empty form is the same for every visitor but for the CSRF token.
-        return cached_response(  # type: ignore[return-value]
-            request, ("login",), lambda: super(LoginView, self).get(request, *args, **kwargs)
+        return _form_page(
+            request, "login", lambda: super(LoginView, self).get(request, *args, **kwargs)
+        )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _form_page(
+            request,
+            "password_reset",
+            lambda: super(PasswordResetView, self).get(request, *args, **kwargs),
         )
 
 

@@ -183,9 +183,11 @@ RATELIMIT_VIEWS = dict.fromkeys(
 RATELIMIT_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 # PAGE CACHE (config.page_cache)
-# Public pages rendered for anonymous visitors are kept this many seconds (0 = off), keyed
-# by the knowledge base's revision so an editor's change shows at once. Off under pytest,
-# where tests count the queries of each render; tests of the cache switch it on.
+# Rendered pages are kept this many seconds (0 = off): the public pages below for anonymous
+# visitors, and the pages that name what they show (wizard steps, the result, empty account
+# forms, insights), keyed by the build and the knowledge base's revision so a deploy or an
+# editor's change shows at once. Off under pytest, where tests count the queries of each
+# render; tests of the cache switch it on.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if TESTING else 300)
 PAGE_CACHE_VIEWS = frozenset(
     {
@@ -196,6 +198,10 @@ PAGE_CACHE_VIEWS = frozenset(
         "legs:cause_detail",
         "legs:faq",
         "legs:warning_signs",
+        "accounts:signup_sent",
+        "accounts:activation_resend_done",
+        "accounts:password_reset_done",
+        "accounts:password_reset_complete",
     }
 )
 

@@ -1,4 +1,8 @@
-"""Writes to a runner's episode history, each in one transaction."""
+"""Writes to a runner's episode history, each in one transaction.
+
+Every write also counts up the runner's `history_version` in the same transaction, so a page
+kept under that version (the insights) is never shown again once the history has changed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -47,6 +52,11 @@ def describe_answers(answers: Mapping[str, Any], knowledge: Knowledge) -> list[d
             shown = ", ".join(map(str, raw)) if isinstance(raw, list) else str(raw)
             described.append({"question": key, "text": key, "answer": shown})
     return described
+
+
+def _history_changed(owner_id: int) -> None:
+    """Count up the runner's history version: one UPDATE, in the caller's transaction."""
+    User.objects.filter(pk=owner_id).update(history_version=F("history_version") + 1)
 
 
 @transaction.atomic
@@ -120,6 +130,7 @@ def episode_create(
         for cause in causes[:SHOWN_CAUSES]
         for position, remedy in enumerate(list(cause.get("remedies", []))[:TOP_REMEDIES])
     )
+    _history_changed(user.pk)
     return episode
 
 
@@ -133,6 +144,7 @@ def episode_update_run_context(*, episode: Episode, run_context: RunContext) -> 
     episode.notes = run_context.notes
     episode.full_clean(validate_constraints=False)
     episode.save()
+    _history_changed(episode.owner_id)
     return episode
 
 
@@ -142,6 +154,7 @@ def episode_mark_tried(*, episode: Episode, tried_ids: Collection[int]) -> None:
     remedies = EpisodeRemedy.objects.filter(episode=episode)
     remedies.filter(pk__in=tried_ids).update(tried=True)
     remedies.exclude(pk__in=tried_ids).update(tried=False)
+    _history_changed(episode.owner_id)
 
 
 @transaction.atomic
@@ -151,10 +164,13 @@ def follow_up_save(*, episode: Episode, outcome: str, note: str) -> FollowUp:
         episode=episode,
         defaults={"outcome": outcome, "note": note, "given_on": timezone.localdate()},
     )
+    _history_changed(episode.owner_id)
     return follow_up
 
 
 @transaction.atomic
 def episode_delete(*, episode: Episode) -> None:
     """Delete the episode with its causes, remedies and follow-up (all CASCADE)."""
+    owner_id = episode.owner_id
     episode.delete()
+    _history_changed(owner_id)

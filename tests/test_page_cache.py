@@ -16,11 +16,11 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
+from django.forms import Form
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.forms import EmailAuthenticationForm
 from config.page_cache import CSRF_PLACEHOLDER, build_id
 from config.sessions import SessionStore
 from legs.models import REVISION_TRUST_SECONDS, Cause, KnowledgeRevision, Question
@@ -148,19 +148,28 @@ def test_the_page_cache_can_be_switched_off(client: Client, seeded: None, settin
 # PAGES WITH A FORM: THE LOG-IN FORM
 
 
-def test_the_log_in_form_is_rendered_once_with_a_fresh_token_each_time(
-    seeded: None, page_cache: None
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+        "/accounts/activation/resend/",
+    ],
+)
+def test_an_empty_account_form_is_rendered_once_with_a_fresh_token_each_time(
+    path: str, seeded: None, page_cache: None
 ) -> None:
-    first = Client().get("/accounts/login/")
-    with spy(EmailAuthenticationForm, "__init__") as built:
-        second = Client().get("/accounts/login/")
+    first = Client().get(path)
+    with spy(Form, "__init__") as built:
+        second = Client().get(path)
 
     built.assert_not_called()
+    assert second.status_code == 200
     assert without_tokens(first.content) == without_tokens(second.content)
     assert tokens(first.content) != tokens(second.content)
     assert CSRF_PLACEHOLDER not in second.content.decode()
     assert "csrftoken" in second.cookies
-    assert "no-store" in second["Cache-Control"]
 
 
 def test_the_token_of_a_cached_log_in_form_logs_the_runner_in(
@@ -182,6 +191,16 @@ def test_the_token_of_a_cached_log_in_form_logs_the_runner_in(
 
     assert answer.status_code == 302
     assert "_auth_user_id" in browser.session
+
+
+def test_a_sign_up_form_with_errors_is_never_kept(seeded: None, page_cache: None) -> None:
+    Client().get("/accounts/signup/")
+
+    answer = Client().post("/accounts/signup/", {"email": "not an email"})
+
+    assert answer.status_code == 200
+    assert "errorlist" in answer.content.decode() or "invalid-feedback" in answer.content.decode()
+    assert "invalid-feedback" not in Client().get("/accounts/signup/").content.decode()
 
 
 def test_a_log_in_form_with_a_next_address_is_rendered_for_it(
