@@ -99,6 +99,35 @@ def _viewer(request: HttpRequest) -> tuple[object, ...]:
     return ("user", user.pk, user.get_short_name())
 
 
+def _rendered_key(request: HttpRequest, parts: Iterable[object]) -> str | None:
+    """The cache key of a page, or None when this response must not come from the cache."""
+    if getattr(settings, "PAGE_CACHE_SECONDS", 0) <= 0:
+        return None
+    if request.method != "GET" or _has_messages(request):
+        return None
+    raw = repr((build_id(), _revision_token(), request.path, _viewer(request), *parts))
+    return f"rendered:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def _kept(request: HttpRequest, key: str) -> HttpResponse | None:
+    try:
+        entry = cache.get(key)
+    except Exception:
+        logger.exception("The page cache is unavailable")
+        return None
+    if entry is None:
+        return None
+    content, content_type = entry
+    return HttpResponse(_fill_csrf(request, content), content_type=content_type)
+
+
+def cached_page(request: HttpRequest, parts: Iterable[object]) -> HttpResponse | None:
+    """The response kept under `parts` by cached_response(), if there is one; nothing is
+    rendered. For views that can tell from the request alone which page they would show."""
+    key = _rendered_key(request, parts)
+    return None if key is None else _kept(request, key)
+
+
 def cached_response(
     request: HttpRequest, parts: Iterable[object], render: Callable[[], HttpResponseBase]
 ) -> HttpResponseBase:
@@ -108,19 +137,12 @@ def cached_response(
     Only a plain 200 that set no cookie and added no message is kept. The caller must name
     in `parts` every piece of request or session state the page shows.
     """
-    seconds: int = getattr(settings, "PAGE_CACHE_SECONDS", 0)
-    if seconds <= 0 or request.method != "GET" or _has_messages(request):
+    key = _rendered_key(request, parts)
+    if key is None:
         return render()
-    raw = repr((build_id(), _revision_token(), request.path, _viewer(request), *parts))
-    key = f"rendered:{hashlib.sha256(raw.encode()).hexdigest()}"
-    try:
-        entry = cache.get(key)
-    except Exception:
-        logger.exception("The page cache is unavailable")
-        return render()
-    if entry is not None:
-        content, content_type = entry
-        return HttpResponse(_fill_csrf(request, content), content_type=content_type)
+    kept = _kept(request, key)
+    if kept is not None:
+        return kept
     setattr(request, _PLACEHOLDER_FLAG, True)
     try:
         response = render()
@@ -138,7 +160,11 @@ def cached_response(
         and not getattr(getattr(request, "_messages", None), "added_new", False)
     ):
         try:
-            cache.set(key, (response.content, response["Content-Type"]), timeout=seconds)
+            cache.set(
+                key,
+                (response.content, response["Content-Type"]),
+                timeout=settings.PAGE_CACHE_SECONDS,
+            )
         except Exception:
             logger.exception("A page could not be cached")
     response.content = _fill_csrf(request, response.content)

@@ -44,6 +44,9 @@ from .services import (
 from .wizard import RESULT_SESSION_KEY
 
 PAGE_SIZE = 20
+# The query parameters of the history list: only these are kept in the page cache, so odd
+# addresses cannot fill it.
+HISTORY_QUERY = frozenset({*HistoryFilterForm.base_fields, "page"})
 REMINDER_LIMIT = 5
 # The save form's one-time token and any run details typed before logging in, kept in the
 # session next to (not inside) the wizard's stored result, for the result they belong to.
@@ -177,28 +180,38 @@ def save_result(request: HttpRequest) -> HttpResponse:
 @require_safe
 def episode_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = HistoryFilterForm(request.GET or None, causes=cause_choices(user))
-    episodes = form.filter(Episode.objects.for_user(user)).only(
-        "pk", "run_date", "heaviness", "triage", "top_cause_name", "distance_km"
-    )
-    page = Paginator(episodes, PAGE_SIZE).get_page(request.GET.get("page"))
-    reminders = list(
-        Episode.objects.for_user(user)
-        .needing_follow_up()
-        .only("pk", "run_date", "top_cause_name")[: REMINDER_LIMIT + 1]
-    )
-    return render(
-        request,
-        "history/list.html",
-        {
-            "form": form,
-            "page": page,
-            "reminders": reminders[:REMINDER_LIMIT],
-            "more_reminders": len(reminders) > REMINDER_LIMIT,
-            "unit": _unit(request),
-            "triage_text": TRIAGE_TEXT,
-        },
-    )
+
+    def page() -> HttpResponse:
+        form = HistoryFilterForm(request.GET or None, causes=cause_choices(user))
+        episodes = form.filter(Episode.objects.for_user(user)).only(
+            "pk", "run_date", "heaviness", "triage", "top_cause_name", "distance_km"
+        )
+        listed = Paginator(episodes, PAGE_SIZE).get_page(request.GET.get("page"))
+        reminders = list(
+            Episode.objects.for_user(user)
+            .needing_follow_up()
+            .only("pk", "run_date", "top_cause_name")[: REMINDER_LIMIT + 1]
+        )
+        return render(
+            request,
+            "history/list.html",
+            {
+                "form": form,
+                "page": listed,
+                "reminders": reminders[:REMINDER_LIMIT],
+                "more_reminders": len(reminders) > REMINDER_LIMIT,
+                "unit": _unit(request),
+                "triage_text": TRIAGE_TEXT,
+            },
+        )
+
+    query = sorted(request.GET.lists())
+    if any(name not in HISTORY_QUERY or len(v) != 1 or len(v[0]) > 40 for name, v in query):
+        return page()
+    # The list changes only with the runner's history (its version), their unit and the
+    # date (the follow-up reminders); each filter and page is kept once rendered.
+    parts = ("history", user.history_version, _unit(request), timezone.localdate(), query)
+    return cached_response(request, parts, page)  # type: ignore[return-value]
 
 
 # ONE EPISODE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from itertools import takewhile
 from typing import Any, ClassVar, cast
 
@@ -16,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
-from config.page_cache import cached_response
+from config.page_cache import cached_page, cached_response
 
 from .diagnosis import (
     MULTI,
@@ -182,7 +183,43 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         # a doctor, so it is better not offered at all.
         if not self.form_list or next(iter(self.form_list)) != SAFETY_STEP:
             return render(request, "legs/wizard_unavailable.html", status=503)
+        if request.method == "GET":
+            kept = self._kept_step_page(request, kwargs.get("step"))
+            if kept is not None:
+                return kept
         return cast("HttpResponse", super().dispatch(request, *args, **kwargs))
+
+    def _kept_step_page(self, request: HttpRequest, step: str | None) -> HttpResponse | None:
+        """The step's page from the cache, read straight from the session, when the runner
+        stands at that step with every step before it answered: exactly the page get()
+        would render, without the wizard's machinery."""
+        if step is None or step not in self.form_list:
+            return None
+        state = request.session.get(f"wizard_{self.get_prefix(request)}")
+        if not isinstance(state, dict) or state.get("step") != step:
+            return None
+        answered = state.get("step_data")
+        if not isinstance(answered, dict):
+            return None
+        for key in takewhile(lambda key: key != step, self.form_list):
+            if key not in answered:
+                return None
+        return cached_page(request, self._page_parts(step, answered.get(step)))
+
+    def _page_parts(self, step: str, stored: Mapping[str, list[str]] | None) -> tuple[object, ...]:
+        """What a step's page shows besides the knowledge base: the step and the answers
+        stored for it (from the session, field by field)."""
+        if stored is None:
+            return ("wizard", step, None)
+        prefix = self.get_form_prefix(step, self.form_list[step])
+        return (
+            "wizard",
+            step,
+            tuple(
+                (name, tuple(stored.get(f"{prefix}-{name}", ())))
+                for name in self.form_list[step].base_fields
+            ),
+        )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         step: str | None = kwargs.get("step")
@@ -205,22 +242,18 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         """A step's page. It shows the step and the answers stored for it, nothing else of
         the session, so it is rendered once for everyone who stands there with the same
         answers (and the same knowledge base)."""
-        stored = self.storage.get_step_data(step)
-        prefix = self.get_form_prefix(step, self.form_list[step])
-        shown = (
-            None
-            if stored is None
-            else tuple(
-                (name, tuple(stored.getlist(f"{prefix}-{name}")))
-                for name in self.form_list[step].base_fields
-            )
-        )
+        stored = self.storage.data[self.storage.step_data_key].get(step)
 
         def render() -> HttpResponse:
-            form = self.get_form(step=step, data=stored, files=self.storage.get_step_files(step))
+            form = self.get_form(
+                step=step,
+                data=self.storage.get_step_data(step),
+                files=self.storage.get_step_files(step),
+            )
             return cast("HttpResponse", self.render(form))
 
-        return cast("HttpResponse", cached_response(self.request, ("wizard", step, shown), render))
+        parts = self._page_parts(step, stored)
+        return cast("HttpResponse", cached_response(self.request, parts, render))
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")

@@ -24,6 +24,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("seeded")]
 PHONE = 360
 
 
+@pytest.fixture(autouse=True)
+def _pages_from_the_cache(settings: Any) -> None:
+    """As in production: steps, results and forms come from the page cache once rendered,
+    each with a CSRF token of this browser's own."""
+    settings.PAGE_CACHE_SECONDS = 300
+
+
 def next_button(page: Page) -> Any:
     return page.get_by_role("button", name=re.compile(r"^(Next|See my result)$"))
 

@@ -26,6 +26,7 @@ from config.sessions import SessionStore
 from legs.models import REVISION_TRUST_SECONDS, Cause, KnowledgeRevision, Question
 from legs.wizard import RESTART_MESSAGE, AssessmentWizard
 from tests.factories import PASSWORD, make_user
+from tests.test_history import make_episode
 from tests.test_wizard import SELF_CARE, STEPS, checked, post_step, step_url, text
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -439,3 +440,74 @@ def test_the_cache_is_not_used_for_posts(client: Client, seeded: None, page_cach
         post_step(client, "safety", {"warning_signs": ["none"]})
 
     kept.get.assert_not_called()
+
+
+def test_a_later_step_is_never_served_to_a_runner_who_has_not_reached_it(
+    seeded: None, page_cache: None
+) -> None:
+    ahead, behind = Client(), Client()
+    answer_up_to(ahead, "pattern")
+    assert ahead.get(step_url("training")).status_code == 200  # kept in the cache
+    answer_up_to(behind, "safety")
+
+    answer = behind.get(step_url("training"))
+
+    assert answer.status_code == 302
+    assert answer["Location"] == step_url("pattern")
+
+
+def test_going_back_by_address_shows_the_earlier_step_with_its_answers(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    answer_up_to(client, "pattern", legs="one")
+    client.get(step_url("training"))
+
+    page = client.get(step_url("pattern"))
+
+    assert checked(page, "pattern", "legs") == {"one"}
+    assert client.session["wizard_assessment_wizard"]["step"] == "pattern"
+
+
+# THE HISTORY LIST
+
+
+def test_the_history_list_is_kept_until_the_runners_history_changes(
+    client: Client, seeded: None, page_cache: None, django_assert_num_queries: Any
+) -> None:
+    runner = make_user()
+    make_episode(runner, heaviness=4)
+    client.force_login(runner)
+    first = client.get("/history/")
+
+    with django_assert_num_queries(2):  # the session and the user
+        second = client.get("/history/")
+    newer = make_episode(runner, heaviness=9, days_ago=1)
+    third = client.get("/history/")
+
+    assert without_tokens(first.content) == without_tokens(second.content)
+    assert f"/history/{newer.pk}/" not in second.content.decode()
+    assert f"/history/{newer.pk}/" in third.content.decode()
+
+
+def test_runners_never_see_each_others_kept_history(seeded: None, page_cache: None) -> None:
+    pages = []
+    for email in ("ada@example.com", "bea@example.com"):
+        runner = make_user(email)
+        make_episode(runner, heaviness=3 if email.startswith("ada") else 8)
+        browser = Client()
+        browser.force_login(runner)
+        pages.append(browser.get("/history/").content.decode())
+
+    assert without_tokens(pages[0].encode()) != without_tokens(pages[1].encode())
+
+
+def test_a_history_address_with_unknown_parameters_is_rendered_afresh(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    client.force_login(make_user())
+
+    with mock.patch("legs.history.cached_response") as kept:
+        assert client.get("/history/?utm_source=mail").status_code == 200
+        assert client.get("/history/?page=" + "9" * 60).status_code == 200
+
+    kept.assert_not_called()
