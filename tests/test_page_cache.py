@@ -13,6 +13,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
@@ -22,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.page_cache import CSRF_PLACEHOLDER, build_id
-from config.sessions import SessionStore
+from config.sessions import SessionStore, verified_payload
 from legs.models import REVISION_TRUST_SECONDS, Cause, KnowledgeRevision, Question
 from legs.wizard import RESTART_MESSAGE, AssessmentWizard
 from tests.factories import PASSWORD, make_user
@@ -511,3 +512,35 @@ def test_a_history_address_with_unknown_parameters_is_rendered_afresh(
         assert client.get("/history/?page=" + "9" * 60).status_code == 200
 
     kept.assert_not_called()
+
+
+def test_a_stored_value_has_its_signature_checked_once_per_process(db: None) -> None:
+    store = SessionStore()
+    store["answer"] = {"legs": "one"}
+    store.save()
+    verified_payload.cache_clear()
+
+    with mock.patch("config.sessions.signing.loads", wraps=signing.loads) as checked:
+        first = SessionStore(store.session_key).load()
+        second = SessionStore(store.session_key).load()
+
+    assert first == second == {"answer": {"legs": "one"}}
+    assert checked.call_count == 1
+    first["answer"]["legs"] = "both"  # each load is a fresh copy
+    assert SessionStore(store.session_key).load() == {"answer": {"legs": "one"}}
+
+
+def test_a_tampered_session_is_an_empty_one(db: None, caplog: Any) -> None:
+    store = SessionStore()
+    store["_auth_user_id"] = "1"
+    store.save()
+    row = Session.objects.get(pk=store.session_key)
+    Session.objects.filter(pk=store.session_key).update(
+        session_data=row.session_data.replace(row.session_data[-5:], "AAAAA")
+    )
+
+    with caplog.at_level("WARNING", logger="django.security.SuspiciousSession"):
+        assert SessionStore(store.session_key).load() == {}
+
+    assert "Session data corrupted" in caplog.text
+    assert SessionStore().decode(b"not signed at all") == {}
