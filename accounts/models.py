@@ -81,13 +81,18 @@ class User(AbstractUser):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = type(self).objects.normalize_email(self.email).lower()
-        if not self._state.adding and kwargs.get("update_fields") is None and not args:
+        updating = not self._state.adding and self.pk is not None and not args
+        if updating and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
             # A user loaded before a history change must not write the older version back
-            # (a profile form saved while another tab saves an episode): every field but it.
+            # (a profile form saved while another tab saves an episode): every loaded
+            # field but it.
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 f.attname
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.attname != "history_version"
+                if not f.primary_key
+                and f.attname != "history_version"
+                and f.attname not in deferred
             ]
         super().save(*args, **kwargs)
 

@@ -26,6 +26,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from functools import cache as memoize
+from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,9 @@ BUILD_SOURCES = ("config", "legs", "accounts", "templates")
 
 @memoize
 def build_id() -> str:
-    """A fingerprint of what renders pages: the project's code and templates and the static
-    files manifest. A deploy that changes any of them starts with an empty page cache even
-    when the cache (Redis) outlives the app servers."""
+    """A fingerprint of what renders pages: the project's code and templates, the static
+    files manifest and the installed packages. A deploy that changes any of them starts
+    with an empty page cache even when the cache (Redis) outlives the app servers."""
     digest = hashlib.sha256()
     base = Path(settings.BASE_DIR)
     files = [
@@ -61,6 +62,9 @@ def build_id() -> str:
     manifest = Path(settings.STATIC_ROOT or base / "staticfiles") / "staticfiles.json"
     if manifest.is_file():
         files.append(manifest)
+    # Templates and code of the installed packages (Django, formtools, crispy forms…).
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions())
+    digest.update("\n".join(packages).encode())
     for path in sorted(files):
         digest.update(str(path.relative_to(base) if path.is_relative_to(base) else path).encode())
         digest.update(path.read_bytes())

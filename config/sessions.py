@@ -21,17 +21,18 @@ from django.db import connections, router
 from django.utils import timezone
 
 VERIFIED_PAYLOADS = 256
+# What verified_payload keeps for a value whose signature is wrong (no pickle is empty).
+CORRUPTED = b""
 
 
 @lru_cache(maxsize=VERIFIED_PAYLOADS)
 def verified_payload(session_data: str, salt: str, serializer: type[Any]) -> bytes | None:
     """The stored value, once its signature checks out and it parses, as a pickle to copy
-    from; None for a corrupted or undecodable value (Django's own rules)."""
+    from; CORRUPTED for a wrong signature, None for an undecodable value (Django's rules)."""
     try:
         decoded = signing.loads(session_data, salt=salt, serializer=serializer)
     except signing.BadSignature:
-        logging.getLogger("django.security.SuspiciousSession").warning("Session data corrupted")
-        return None
+        return CORRUPTED
     except Exception:  # as Django: any undecodable value is an empty session
         return None
     if not isinstance(decoded, dict):
@@ -62,6 +63,10 @@ class SessionStore(DatabaseSessionStore):
         if isinstance(session_data, bytes):
             session_data = session_data.decode()
         payload = verified_payload(session_data, self.key_salt, self.serializer)
+        if payload == CORRUPTED:
+            # Logged on every read, as Django does, so that alerting sees each one.
+            logging.getLogger("django.security.SuspiciousSession").warning("Session data corrupted")
+            return {}
         if payload is None:
             return {}
         # Pickled in this process from a verified value, just above: never from outside.

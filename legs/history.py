@@ -208,9 +208,11 @@ def episode_list(request: HttpRequest) -> HttpResponse:
     query = sorted(request.GET.lists())
     if any(name not in HISTORY_QUERY or len(v) != 1 or len(v[0]) > 40 for name, v in query):
         return page()
-    # The list changes only with the runner's history (its version), their unit and the
-    # date (the follow-up reminders); each filter and page is kept once rendered.
-    parts = ("history", user.history_version, _unit(request), timezone.localdate(), query)
+    # The list changes only with the runner's history (its version), their unit and time:
+    # an episode is due a follow-up three days after it was saved, so a kept list is
+    # renewed every minute. Each filter and page is kept once rendered.
+    minute = timezone.now().replace(second=0, microsecond=0)
+    parts = ("history", user.history_version, _unit(request), minute, query)
     return cached_response(request, parts, page)  # type: ignore[return-value]
 
 

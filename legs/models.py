@@ -45,6 +45,8 @@ _batch_pending: ContextVar[bool | None] = ContextVar("knowledge_batch", default=
 REVISION_TRUST_SECONDS = 1.0
 _recent: tuple[float, int, str] = (float("-inf"), 0, "0")
 _recent_lock = threading.Lock()
+# Goes up with every forget, so that a read that began before an edit is not trusted after it.
+_recent_generation = 0
 
 
 class KnowledgeRevision(models.Model):
@@ -79,17 +81,20 @@ class KnowledgeRevision(models.Model):
         now = time.monotonic()
         if now - read_at < REVISION_TRUST_SECONDS:
             return number, token
+        generation = _recent_generation
         number, token = cls.current()
         with _recent_lock:
-            _recent = (now, number, token)
+            if generation == _recent_generation:
+                _recent = (now, number, token)
         return number, token
 
     @classmethod
     def forget_recent(cls) -> None:
         """Make the next recent() read the database (after an edit in this process)."""
-        global _recent
+        global _recent, _recent_generation
         with _recent_lock:
             _recent = (float("-inf"), 0, "0")
+            _recent_generation += 1
 
     @classmethod
     @contextmanager

@@ -207,13 +207,16 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         return cached_page(request, self._page_parts(step, answered.get(step)))
 
     def _page_parts(self, step: str, stored: Mapping[str, list[str]] | None) -> tuple[object, ...]:
-        """What a step's page shows besides the knowledge base: the step and the answers
-        stored for it (from the session, field by field)."""
+        """What a step's page shows: the step and the answers stored for it (from the
+        session, field by field), drawn from this snapshot of the knowledge base. The
+        snapshot's own version is named too: an edit between reading the snapshot and
+        building the key must not file an old page under the new revision."""
         if stored is None:
-            return ("wizard", step, None)
+            return ("wizard", self.knowledge.version, step, None)
         prefix = self.get_form_prefix(step, self.form_list[step])
         return (
             "wizard",
+            self.knowledge.version,
             step,
             tuple(
                 (name, tuple(stored.get(f"{prefix}-{name}", ())))

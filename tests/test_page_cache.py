@@ -22,9 +22,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
 from config.page_cache import CSRF_PLACEHOLDER, build_id
 from config.sessions import SessionStore, verified_payload
-from legs.models import REVISION_TRUST_SECONDS, Cause, KnowledgeRevision, Question
+from legs import wizard as legs_wizard
+from legs.models import REVISION_TRUST_SECONDS, Cause, Episode, KnowledgeRevision, Question
 from legs.wizard import RESTART_MESSAGE, AssessmentWizard
 from tests.factories import PASSWORD, make_user
 from tests.test_history import make_episode
@@ -544,3 +546,94 @@ def test_a_tampered_session_is_an_empty_one(db: None, caplog: Any) -> None:
 
     assert "Session data corrupted" in caplog.text
     assert SessionStore().decode(b"not signed at all") == {}
+
+
+def test_an_edit_between_reading_the_snapshot_and_keeping_the_page_is_not_hidden(
+    seeded: None, page_cache: None
+) -> None:
+    Client().get(step_url("safety"))
+    snapshot = legs_wizard.get_knowledge
+
+    def edited_meanwhile() -> Any:
+        knowledge = snapshot()  # the page is drawn from this one
+        question = Question.objects.get(key="warning_signs")
+        question.text = "Do any of these apply to you today?"
+        question.save()  # another thread commits an edit
+        return knowledge
+
+    with mock.patch.object(legs_wizard, "get_knowledge", edited_meanwhile):
+        Client().get(step_url("safety"))
+    KnowledgeRevision.forget_recent()
+
+    assert "apply to you today?" in Client().get(step_url("safety")).content.decode()
+
+
+def test_a_revision_read_that_began_before_an_edit_is_not_trusted_after_it(
+    seeded: None, page_cache: None
+) -> None:
+    before = KnowledgeRevision.current()
+    real = KnowledgeRevision.current
+
+    def slow_read() -> tuple[int, str]:
+        value = real()
+        KnowledgeRevision.bump()  # an edit commits while the read is on its way back
+        return value
+
+    with mock.patch.object(KnowledgeRevision, "current", side_effect=slow_read):
+        assert KnowledgeRevision.recent() == before
+
+    assert KnowledgeRevision.recent() != before
+
+
+def test_a_follow_up_reminder_shows_within_a_minute_of_falling_due(
+    client: Client, seeded: None, page_cache: None
+) -> None:
+    runner = make_user()
+    episode = make_episode(runner)
+    client.force_login(runner)
+    first = client.get("/history/").content.decode()
+
+    Episode.objects.filter(pk=episode.pk).update(
+        created_at=timezone.now() - timedelta(days=3, minutes=1)
+    )
+    a_minute_later = timezone.now() + timedelta(minutes=1)
+    with mock.patch("legs.history.timezone.now", return_value=a_minute_later):
+        later = client.get("/history/").content.decode()
+
+    reminder = f"/history/{episode.pk}/#follow-up"
+    assert reminder not in first
+    assert reminder in later
+
+
+def test_a_corrupted_session_is_logged_on_every_read(db: None, caplog: Any) -> None:
+    store = SessionStore()
+    store["answer"] = "kept"
+    store.save()
+    Session.objects.filter(pk=store.session_key).update(session_data="tampered:value:sig")
+
+    with caplog.at_level("WARNING", logger="django.security.SuspiciousSession"):
+        SessionStore(store.session_key).load()
+        SessionStore(store.session_key).load()
+
+    assert caplog.text.count("Session data corrupted") == 2
+
+
+# THE USER'S HISTORY VERSION IS NEVER WRITTEN BY A SAVE
+
+
+def test_saving_users_the_usual_ways_still_works(db: None) -> None:
+    user = make_user("save@example.com")
+    user.display_name = "Saved"
+    user.save()
+    user.save(update_fields=["display_name"])
+    partial = User.objects.only("email", "display_name").get(pk=user.pk)
+    partial.display_name = "Partly loaded"
+    partial.save()
+    copy = User.objects.get(pk=user.pk)
+    copy.pk = None
+    copy.email = "copy@example.com"
+    copy._state.adding = True
+    copy.save()
+
+    assert User.objects.get(pk=user.pk).display_name == "Partly loaded"
+    assert User.objects.filter(email="copy@example.com").exists()
