@@ -9,7 +9,7 @@ from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -290,6 +290,13 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         for form in form_list:
             answers.update(form.answers())
         return self._finish(answers, assess(answers, self.knowledge))
+
+    def get_form_step_data(self, form: StepForm) -> dict[str, list[str]]:
+        """Only the step's answers go into the session: not the CSRF token, the wizard's
+        own bookkeeping or anything else that came with the POST."""
+        data = cast("QueryDict", form.data)
+        keys = (form.add_prefix(name) for name in form.fields)
+        return {key: data.getlist(key) for key in keys if key in data}
 
     def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
         context = cast("dict[str, Any]", super().get_context_data(form=form, **kwargs))

@@ -637,3 +637,14 @@ def test_saving_users_the_usual_ways_still_works(db: None) -> None:
 
     assert User.objects.get(pk=user.pk).display_name == "Partly loaded"
     assert User.objects.filter(email="copy@example.com").exists()
+
+
+def test_the_session_keeps_only_the_answers_of_each_step(client: Client, seeded: None) -> None:
+    answer_up_to(client, "pattern")
+
+    stored = client.session["wizard_assessment_wizard"]["step_data"]
+
+    assert set(stored) == {"safety", "pattern"}
+    assert stored["safety"] == {"safety-warning_signs": ["none"]}
+    assert all(key.startswith("pattern-") for key in stored["pattern"])
+    assert stored["pattern"]["pattern-legs"] == [SELF_CARE["legs"]]
