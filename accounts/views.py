@@ -61,7 +61,7 @@ def _form_page(
     rendered once (config.page_cache); a form with errors or a ?next= is rendered each time."""
     if request.method != "GET" or request.GET:
         return render_page()
-    return cached_response(request, (name,), render_page)  # type: ignore[return-value]
+    return cached_response(request, (name,), render_page)
 
 
 def _site_address(request: HttpRequest) -> SiteAddress:

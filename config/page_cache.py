@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
+from django.template.response import SimpleTemplateResponse
 from django.utils.cache import patch_vary_headers
 
 logger = logging.getLogger(__name__)
@@ -133,8 +134,8 @@ def cached_page(request: HttpRequest, parts: Iterable[object]) -> HttpResponse |
 
 
 def cached_response(
-    request: HttpRequest, parts: Iterable[object], render: Callable[[], HttpResponseBase]
-) -> HttpResponseBase:
+    request: HttpRequest, parts: Iterable[object], render: Callable[[], HttpResponse]
+) -> HttpResponse:
     """`render()`'s response, kept under `parts` (everything the page depends on besides
     the path, the visitor, the build and the knowledge revision) and reused for a GET.
 
@@ -150,14 +151,10 @@ def cached_response(
     setattr(request, _PLACEHOLDER_FLAG, True)
     try:
         response = render()
-        if callable(getattr(response, "render", None)) and not getattr(
-            response, "is_rendered", True
-        ):
-            response.render()  # type: ignore[attr-defined]
+        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+            response.render()  # while the placeholder stands in for the token
     finally:
         delattr(request, _PLACEHOLDER_FLAG)
-    if not isinstance(response, HttpResponse) or response.streaming:
-        return response
     if (
         response.status_code == 200
         and not response.cookies

@@ -6,13 +6,14 @@ import csv
 import json
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -90,36 +91,50 @@ def _saved_episode(request: HttpRequest, token: str) -> Episode | None:
     return Episode.objects.for_user(request.user).filter(token=token).first()
 
 
-def result_save_state(request: HttpRequest, stored: dict[str, Any]) -> dict[str, Any]:
-    """What the save form on the result page shows: its token, what was typed before
-    logging in, the runner's unit and the episode already saved from this result."""
+@dataclass(frozen=True, slots=True)
+class SaveState:
+    """What the save form on the result page shows: its one-time token, what was typed
+    before logging in, the runner's unit and the episode already saved from this result."""
+
+    token: str
+    pending: dict[str, str] | None
+    unit: str
+    saved: Episode | None
+
+    def parts(self) -> tuple[object, ...]:
+        """The state as cache-key parts (config.page_cache)."""
+        pending = sorted(self.pending.items()) if self.pending else None
+        return (self.token, pending, self.unit, self.saved.pk if self.saved else None)
+
+
+def result_save_state(request: HttpRequest, stored: dict[str, Any]) -> SaveState:
     state = _save_state(request, stored)
-    saved = _saved_episode(request, state["token"])
-    return {
-        "token": state["token"],
-        "pending": state.get("pending"),
-        "unit": _unit(request),
-        "saved": saved.pk if saved is not None else None,
-    }
+    return SaveState(
+        token=state["token"],
+        pending=state.get("pending"),
+        unit=_unit(request),
+        saved=_saved_episode(request, state["token"]),
+    )
 
 
 def result_save_context(
-    request: HttpRequest, stored: dict[str, Any], form: SaveEpisodeForm | None = None
+    request: HttpRequest,
+    stored: dict[str, Any],
+    form: SaveEpisodeForm | None = None,
+    state: SaveState | None = None,
 ) -> dict[str, Any]:
     """The save form for the result page, with the result's one-time token."""
-    state = _save_state(request, stored)
-    saved = _saved_episode(request, state["token"])
-    pending = state.get("pending")
+    state = state or result_save_state(request, stored)
     if form is None:
         form = SaveEpisodeForm(
             initial=SaveEpisodeForm.initial_for_result(
-                token=state["token"],
-                unit=_unit(request),
+                token=state.token,
+                unit=state.unit,
                 answers=stored.get("answers") or {},
-                pending=pending,
+                pending=state.pending,
             )
         )
-    return {"save_form": form, "saved_episode": saved, "save_pending": bool(pending)}
+    return {"save_form": form, "saved_episode": state.saved, "save_pending": bool(state.pending)}
 
 
 @require_POST
@@ -213,7 +228,7 @@ def episode_list(request: HttpRequest) -> HttpResponse:
     # renewed every minute. Each filter and page is kept once rendered.
     minute = timezone.now().replace(second=0, microsecond=0)
     parts = ("history", user.history_version, _unit(request), minute, query)
-    return cached_response(request, parts, page)  # type: ignore[return-value]
+    return cached_response(request, parts, page)
 
 
 # ONE EPISODE
@@ -325,7 +340,7 @@ def episode_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def insights(request: HttpRequest) -> HttpResponseBase:
+def insights(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     unit = _unit(request)
     # Kept per runner until their history changes; the version comes with request.user,

@@ -105,7 +105,7 @@ def result(request: HttpRequest) -> HttpResponse:
         # runner's page from ever being served for another's result of the same moment.
         request.session.session_key,
         stored.get("created") or json.dumps(stored, sort_keys=True, default=str),
-        json.dumps(state, sort_keys=True, default=str),
+        *state.parts(),
         timezone.localdate().isoformat(),
     )
 
@@ -114,10 +114,10 @@ def result(request: HttpRequest) -> HttpResponse:
             context = result_context(stored["result"])
         except (KeyError, TypeError, ValueError):
             return _no_result(request)
-        context.update(result_save_context(request, stored))
+        context.update(result_save_context(request, stored, state=state))
         return render(request, "legs/result.html", context)
 
-    return cached_response(request, parts, page)  # type: ignore[return-value]
+    return cached_response(request, parts, page)
 
 
 def _no_result(request: HttpRequest) -> HttpResponse:

@@ -256,7 +256,7 @@ class AssessmentWizard(NamedUrlSessionWizardView):
             return cast("HttpResponse", self.render(form))
 
         parts = self._page_parts(step, stored)
-        return cast("HttpResponse", cached_response(self.request, parts, render))
+        return cached_response(self.request, parts, render)
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")
