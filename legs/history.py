@@ -42,7 +42,7 @@ from .services import (
     episode_update_run_context,
     follow_up_save,
 )
-from .wizard import RESULT_SESSION_KEY
+from .wizard import StoredResult
 
 PAGE_SIZE = 20
 # The query parameters of the history list: only these are kept in the page cache, so odd
@@ -76,11 +76,11 @@ def get_episode_for_user(request: HttpRequest, pk: int) -> Episode:
 # SAVING FROM THE RESULT PAGE
 
 
-def _save_state(request: HttpRequest, stored: dict[str, Any]) -> dict[str, Any]:
+def _save_state(request: HttpRequest, stored: StoredResult) -> dict[str, Any]:
     """The save form state of this result; a new result gets a new token."""
     state = request.session.get(SAVE_SESSION_KEY)
-    if not isinstance(state, dict) or state.get("created") != stored.get("created"):
-        state = {"created": stored.get("created"), "token": str(uuid.uuid4())}
+    if not isinstance(state, dict) or state.get("created") != stored.created:
+        state = {"created": stored.created, "token": str(uuid.uuid4())}
         request.session[SAVE_SESSION_KEY] = state
     return state
 
@@ -107,7 +107,7 @@ class SaveState:
         return (self.token, pending, self.unit, self.saved.pk if self.saved else None)
 
 
-def result_save_state(request: HttpRequest, stored: dict[str, Any]) -> SaveState:
+def result_save_state(request: HttpRequest, stored: StoredResult) -> SaveState:
     state = _save_state(request, stored)
     return SaveState(
         token=state["token"],
@@ -119,7 +119,7 @@ def result_save_state(request: HttpRequest, stored: dict[str, Any]) -> SaveState
 
 def result_save_context(
     request: HttpRequest,
-    stored: dict[str, Any],
+    stored: StoredResult,
     form: SaveEpisodeForm | None = None,
     state: SaveState | None = None,
 ) -> dict[str, Any]:
@@ -130,7 +130,7 @@ def result_save_context(
             initial=SaveEpisodeForm.initial_for_result(
                 token=state.token,
                 unit=state.unit,
-                answers=stored.get("answers") or {},
+                answers=stored.answers,
                 pending=state.pending,
             )
         )
@@ -139,8 +139,12 @@ def result_save_context(
 
 @require_POST
 def save_result(request: HttpRequest) -> HttpResponse:
-    stored = request.session.get(RESULT_SESSION_KEY)
-    if not isinstance(stored, dict) or not isinstance(stored.get("result"), dict):
+    stored = StoredResult.from_session(request.session)
+    try:
+        result = stored.result() if stored is not None else None
+    except ValueError:
+        result = None
+    if stored is None or result is None:
         messages.info(request, "There is no result to save any more. Answer the questions again.")
         return redirect("legs:wizard")
     form = SaveEpisodeForm(request.POST)
@@ -148,7 +152,7 @@ def save_result(request: HttpRequest) -> HttpResponse:
         if form.has_error("token"):
             messages.warning(request, "That save form had expired. Please save again.")
             return redirect("legs:result")
-        context = {**result_context(stored["result"]), **result_save_context(request, stored, form)}
+        context = {**result_context(result), **result_save_context(request, stored, form)}
         return render(request, "legs/result.html", context)
     state = _save_state(request, stored)
     if not request.user.is_authenticated:
@@ -176,9 +180,9 @@ def save_result(request: HttpRequest) -> HttpResponse:
         return redirect("legs:result")
     episode = episode_create(
         user=user,
-        answers=stored.get("answers") or {},
-        result=stored["result"],
-        knowledge_version=int(stored.get("knowledge_version") or 0),
+        answers=stored.answers,
+        result=result,
+        knowledge_version=stored.knowledge_version,
         run_context=form.run_context(),
         token=token,
     )

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -19,7 +17,7 @@ from config.page_cache import cached_response
 
 from .history import result_save_context, result_save_state
 from .presentation import result_context
-from .wizard import RESULT_SESSION_KEY
+from .wizard import StoredResult
 
 
 @require_safe
@@ -92,8 +90,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def result(request: HttpRequest) -> HttpResponse:
-    stored: Any = request.session.get(RESULT_SESSION_KEY)
-    if not isinstance(stored, dict) or not isinstance(stored.get("result"), dict):
+    stored = StoredResult.from_session(request.session)
+    if stored is None:
         return _no_result(request)
     # The page shows the stored result and its save form (the one-time token, details typed
     # before logging in, the runner's unit, today's date, whether it is saved already), so
@@ -104,14 +102,14 @@ def result(request: HttpRequest) -> HttpResponse:
         # A result is stored once, stamped with its time; the session key keeps one
         # runner's page from ever being served for another's result of the same moment.
         request.session.session_key,
-        stored.get("created") or json.dumps(stored, sort_keys=True, default=str),
+        stored.stamp,
         *state.parts(),
         timezone.localdate().isoformat(),
     )
 
     def page() -> HttpResponse:
         try:
-            context = result_context(stored["result"])
+            context = result_context(stored.result())
         except (KeyError, TypeError, ValueError):
             return _no_result(request)
         context.update(result_save_context(request, stored, state=state))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import takewhile
 from typing import Any, ClassVar, cast
 
@@ -125,10 +127,63 @@ def step_forms(knowledge: Knowledge) -> OrderedDict[str, type[StepForm]]:
 def store_result(request: HttpRequest, answers: Answers, result: Result, version: int) -> None:
     request.session[RESULT_SESSION_KEY] = {
         "answers": answers,
-        "result": result.to_dict(),
+        # As JSON text: see StoredResult.
+        "result": json.dumps(result.to_dict(), separators=(",", ":")),
         "knowledge_version": version,
         "created": timezone.now().isoformat(),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """The latest result kept in the session, for the result page and for saving it.
+
+    The result is kept as its JSON text. The result page reads the session on every visit
+    but needs the result itself only when the page is drawn: one string costs next to
+    nothing to load, where the parsed result is about a thousand objects. Sessions stored
+    before keep the parsed form, and both are read.
+    """
+
+    answers: dict[str, Any]
+    knowledge_version: int
+    # When the result was stored; older sessions may lack it.
+    created: str | None
+    raw: str | dict[str, Any]
+
+    @classmethod
+    def from_session(cls, session: Any) -> StoredResult | None:
+        """The stored result, or None when there is none or it is damaged."""
+        stored = session.get(RESULT_SESSION_KEY)
+        if not isinstance(stored, dict):
+            return None
+        raw = stored.get("result")
+        answers = stored.get("answers")
+        created = stored.get("created")
+        version = stored.get("knowledge_version")
+        if not isinstance(raw, str | dict):
+            return None
+        return cls(
+            answers=answers if isinstance(answers, dict) else {},
+            knowledge_version=version if isinstance(version, int) else 0,
+            created=created if isinstance(created, str) and created else None,
+            raw=raw,
+        )
+
+    def result(self) -> dict[str, Any]:
+        """The result as the engine gave it (ValueError when the text is not one)."""
+        if isinstance(self.raw, dict):
+            return self.raw
+        parsed = json.loads(self.raw)
+        if not isinstance(parsed, dict):
+            raise ValueError("The stored result is not a JSON object.")
+        return parsed
+
+    @property
+    def stamp(self) -> str:
+        """Tells this result from any other stored in the same session."""
+        if self.created:
+            return self.created
+        return json.dumps([self.answers, self.raw], sort_keys=True, default=str)
 
 
 class WizardSessionStorage(SessionStorage):

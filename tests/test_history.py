@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -100,11 +101,16 @@ def make_episode(
     return episode
 
 
-def put_result_in_session(client: Client, answers: Mapping[str, Any] = TIRED) -> None:
+def put_result_in_session(
+    client: Client, answers: Mapping[str, Any] = TIRED, *, parsed: bool = False
+) -> None:
+    """A result as the wizard stores it (its JSON text), or, with `parsed`, as sessions
+    stored before that change keep it."""
+    result = make_result(answers)
     session = client.session
     session[RESULT_SESSION_KEY] = {
         "answers": dict(answers),
-        "result": make_result(answers),
+        "result": result if parsed else json.dumps(result),
         "knowledge_version": get_knowledge().version,
         "created": timezone.now().isoformat(),
     }
@@ -371,6 +377,36 @@ def test_saving_without_a_result_sends_the_runner_to_the_assessment(
     assert not Episode.objects.exists()
 
 
+@pytest.mark.parametrize("damaged", ["not json", "[1, 2]", "", None, 7])
+def test_saving_a_damaged_stored_result_sends_the_runner_to_the_assessment(
+    owner_client: Client, damaged: object
+) -> None:
+    put_result_in_session(owner_client)
+    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    session = owner_client.session
+    session[RESULT_SESSION_KEY] = {**session[RESULT_SESSION_KEY], "result": damaged}
+    session.save()
+    response = owner_client.post(reverse("history:save"), run_form(token), follow=True)
+    assert response.redirect_chain[0] == (reverse("legs:wizard"), 302)
+    assert "There is no result to save any more" in response.content.decode()
+    assert not Episode.objects.exists()
+
+
+def test_a_result_stored_before_it_was_kept_as_text_still_shows_and_saves(
+    owner_client: Client,
+) -> None:
+    put_result_in_session(owner_client, parsed=True)
+    page = owner_client.get(reverse("legs:result"))
+    assert page.status_code == 200
+    response = owner_client.post(
+        reverse("history:save"), run_form(save_token(page.content.decode()))
+    )
+    episode = Episode.objects.get()
+    assert response["Location"] == episode.get_absolute_url()
+    assert episode.result == make_result(TIRED)
+    assert episode.answers == TIRED
+
+
 def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
     client: Client, mailoutbox: list[Any]
 ) -> None:
@@ -420,7 +456,7 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
     episode = Episode.objects.get(owner__email="new.runner@example.com")
     assert response["Location"] == episode.get_absolute_url()
     assert episode.answers == TIRED
-    assert episode.result == stored_before["result"]
+    assert episode.result == json.loads(stored_before["result"])
     assert episode.distance_km == Decimal("21.100")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,8 +93,11 @@ def text(response: Any) -> str:
 
 
 def stored(client: Client) -> dict[str, Any]:
-    result: dict[str, Any] = client.session[RESULT_SESSION_KEY]
-    return result
+    """The stored result entry, its result (kept as JSON text) parsed."""
+    entry: dict[str, Any] = dict(client.session[RESULT_SESSION_KEY])
+    assert isinstance(entry["result"], str)
+    entry["result"] = json.loads(entry["result"])
+    return entry
 
 
 # -- the walk ----------------------------------------------------------------------------
@@ -524,7 +528,16 @@ def test_no_result_yet_sends_the_runner_to_the_questions(client: Client) -> None
 
 
 @pytest.mark.parametrize(
-    "bad", [{"result": {"triage": "maybe"}}, {"result": ["x"]}, {"answers": {}}, "junk"]
+    "bad",
+    [
+        {"result": {"triage": "maybe"}},
+        {"result": ["x"]},
+        {"result": "not json"},
+        {"result": "[1, 2]"},
+        {"result": '{"triage": "maybe"}'},
+        {"answers": {}},
+        "junk",
+    ],
 )
 def test_a_damaged_stored_result_sends_the_runner_to_the_questions(
     client: Client, bad: object
@@ -541,8 +554,9 @@ def test_a_stored_help_now_result_never_lists_causes(client: Client) -> None:
     walk_wizard(client, SELF_CARE)
     session = client.session
     saved = session[RESULT_SESSION_KEY]
-    saved["result"]["triage"] = "emergency"
-    session[RESULT_SESSION_KEY] = saved
+    result = json.loads(saved["result"])
+    result["triage"] = "emergency"
+    session[RESULT_SESSION_KEY] = {**saved, "result": json.dumps(result)}
     session.save()
     page = client.get(reverse("legs:result")).content.decode()
     assert "Get emergency help now" in page
