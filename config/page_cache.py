@@ -24,18 +24,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
+import time
 from collections.abc import Callable, Iterable
 from functools import cache as memoize
+from functools import wraps
 from importlib.metadata import distributions
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.middleware.csrf import get_token
+from django.middleware.csrf import (
+    CSRF_ALLOWED_CHARS,
+    CSRF_SECRET_LENGTH,
+    get_token,
+)
 from django.template.response import SimpleTemplateResponse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import http_date
 
 logger = logging.getLogger(__name__)
 MESSAGES_COOKIE = "messages"
@@ -78,10 +86,48 @@ def csrf_placeholder(request: HttpRequest) -> dict[str, str]:
     return {"csrf_token": CSRF_PLACEHOLDER} if getattr(request, _PLACEHOLDER_FLAG, False) else {}
 
 
+# Django's CSRF alphabet by position, and byte tables over it: a letter to its position,
+# a position (or a sum of two, up to 122) to its letter, a random byte to a position.
+_CSRF_CHARS = CSRF_ALLOWED_CHARS.encode()
+_CSRF_BASE = len(_CSRF_CHARS)
+_CSRF_POSITION = bytes(_CSRF_CHARS.find(bytes([byte])) % _CSRF_BASE for byte in range(256))
+_CSRF_LETTER = bytes(_CSRF_CHARS[value % _CSRF_BASE] for value in range(256))
+_CSRF_SHIFT = bytes(byte % _CSRF_BASE for byte in range(256))
+# Random bytes from here up would favour the first letters; they are dropped and drawn again.
+_CSRF_UNEVEN = bytes(range(256 - 256 % _CSRF_BASE, 256))
+
+
+def _mask(secret: str) -> str:
+    """A fresh masking of the CSRF secret, exactly as Django masks it (a random mask as
+    long as the secret, then each letter of the secret shifted by the mask's letter), with
+    the mask drawn from one read of the system's random source, not one per letter."""
+    shifts = b""
+    while len(shifts) < CSRF_SECRET_LENGTH:
+        draw = secrets.token_bytes(2 * CSRF_SECRET_LENGTH)
+        shifts += draw.translate(_CSRF_SHIFT, _CSRF_UNEVEN)
+    shifts = shifts[:CSRF_SECRET_LENGTH]
+    positions = secret.encode().translate(_CSRF_POSITION)
+    cipher = bytes(map(int.__add__, positions, shifts))
+    return (shifts + cipher).translate(_CSRF_LETTER).decode()
+
+
+def csrf_token(request: HttpRequest) -> str:
+    """What django.middleware.csrf.get_token() gives (and the same cookie renewal), for
+    a page that gets a token on every visit; masking is most of that page's work."""
+    secret = request.META.get("CSRF_COOKIE")
+    if not isinstance(secret, str) or len(secret) != CSRF_SECRET_LENGTH:
+        return get_token(request)
+    if not secret.isascii() or not secret.isalnum():
+        return get_token(request)
+    # As get_token(): the cookie is sent again, which renews its expiry.
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    return _mask(secret)
+
+
 def _fill_csrf(request: HttpRequest, content: bytes) -> bytes:
     if _PLACEHOLDER_BYTES not in content:
         return content
-    return content.replace(_PLACEHOLDER_BYTES, get_token(request).encode())
+    return content.replace(_PLACEHOLDER_BYTES, csrf_token(request).encode())
 
 
 def _has_messages(request: HttpRequest) -> bool:
@@ -170,6 +216,41 @@ def cached_response(
             logger.exception("A page could not be cached")
     response.content = _fill_csrf(request, response.content)
     return response
+
+
+# What django.utils.cache.add_never_cache_headers() gives a response without caching
+# headers of its own.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+_http_date: tuple[int, str] = (0, "")
+
+
+def _http_date_now() -> str:
+    """http_date() of now, formatted once a second."""
+    global _http_date
+    second = int(time.time())
+    if _http_date[0] != second:
+        _http_date = (second, http_date(second))
+    return _http_date[1]
+
+
+def never_cache[**P, R: HttpResponseBase](
+    view: Callable[Concatenate[HttpRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R]:
+    """Django's never_cache for views that serve cached pages: the same headers, written
+    directly (Django parses and rebuilds Cache-Control for each response) when the view
+    set no caching headers of its own."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        response = view(request, *args, **kwargs)
+        if response.has_header("Cache-Control") or response.has_header("Expires"):
+            add_never_cache_headers(response)
+        else:
+            response.headers["Expires"] = _http_date_now()
+            response.headers["Cache-Control"] = NEVER_CACHE
+        return response
+
+    return wrapper
 
 
 def page_key(request: HttpRequest) -> str:

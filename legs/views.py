@@ -10,10 +10,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from config.page_cache import cached_response
+from config.page_cache import cached_response, never_cache
 
 from .history import result_save_context, result_save_state
 from .presentation import result_context

@@ -15,11 +15,10 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
 from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
-from config.page_cache import cached_page, cached_response
+from config.page_cache import cached_page, cached_response, never_cache
 
 from .diagnosis import (
     MULTI,

@@ -18,12 +18,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
 from django.forms import Form
-from django.test import Client
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, get_token
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import parse_http_date
 
 from accounts.models import User
-from config.page_cache import CSRF_PLACEHOLDER, build_id
+from config.page_cache import CSRF_PLACEHOLDER, _mask, build_id, csrf_token, never_cache
 from config.sessions import SessionStore, verified_payload
 from legs import wizard as legs_wizard
 from legs.models import REVISION_TRUST_SECONDS, Cause, Episode, KnowledgeRevision, Question
@@ -195,6 +199,111 @@ def test_the_token_of_a_cached_log_in_form_logs_the_runner_in(
 
     assert answer.status_code == 302
     assert "_auth_user_id" in browser.session
+
+
+def unmask(token: str) -> str:
+    """The secret behind a token, as Django's CSRF check recovers it."""
+    chars = CSRF_ALLOWED_CHARS
+    mask, cipher = token[:32], token[32:]
+    return "".join(
+        chars[(chars.index(letter) - chars.index(shift)) % len(chars)]
+        for letter, shift in zip(cipher, mask, strict=True)
+    )
+
+
+def new_secret() -> str:
+    request = RequestFactory().get("/")
+    get_token(request)
+    secret: str = request.META["CSRF_COOKIE"]
+    return secret
+
+
+def test_a_returning_browser_gets_a_fresh_token_for_its_own_secret_each_time(
+    seeded: None, page_cache: None
+) -> None:
+    make_user("kept@example.com")
+    browser = Client(enforce_csrf_checks=True)
+    browser.get("/accounts/login/")
+    secret = browser.cookies["csrftoken"].value
+    pages = [browser.get("/accounts/login/") for _ in range(3)]
+
+    page_tokens = [tokens(page.content)[0] for page in pages]
+    assert len(set(page_tokens)) == 3
+    assert {unmask(token) for token in page_tokens} == {secret}
+    # As Django does for every page with a token: the cookie is sent again (its expiry
+    # renewed), with the same secret.
+    assert all(page.cookies["csrftoken"].value == secret for page in pages)
+    answer = browser.post(
+        "/accounts/login/",
+        {
+            "csrfmiddlewaretoken": page_tokens[-1],
+            "username": "kept@example.com",
+            "password": PASSWORD,
+        },
+    )
+    assert answer.status_code == 302
+    assert "_auth_user_id" in browser.session
+
+
+def test_a_token_is_masked_as_django_masks_it() -> None:
+    for _ in range(500):
+        secret = new_secret()
+        token = _mask(secret)
+        assert len(token) == 64
+        assert set(token) <= set(CSRF_ALLOWED_CHARS)
+        assert unmask(token) == secret
+    masks = {_mask(secret)[:32] for _ in range(1000)}
+    assert len(masks) == 1000
+    # Every letter of the alphabet turns up in the masks, about equally often.
+    counts = [sum(mask.count(char) for mask in masks) for char in CSRF_ALLOWED_CHARS]
+    expected = 32_000 / len(CSRF_ALLOWED_CHARS)
+    assert min(counts) > expected * 0.75
+    assert max(counts) < expected * 1.25
+
+
+@pytest.mark.parametrize("cookie", [None, "", "short", "é" * 32, "-" * 32])
+def test_without_a_well_formed_secret_django_makes_the_token(cookie: str | None) -> None:
+    request = RequestFactory().get("/")
+    if cookie is not None:
+        request.META["CSRF_COOKIE"] = cookie
+    with mock.patch("config.page_cache.get_token", return_value="django's") as get_token:
+        assert csrf_token(request) == "django's"
+    get_token.assert_called_once_with(request)
+
+
+def test_a_token_from_the_request_secret_renews_the_cookie() -> None:
+    request = RequestFactory().get("/")
+    secret = new_secret()
+    request.META["CSRF_COOKIE"] = secret
+    assert unmask(csrf_token(request)) == secret
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+
+
+def test_never_cache_sets_the_headers_django_sets() -> None:
+    request = RequestFactory().get("/")
+    ours = never_cache(lambda request: HttpResponse("ok"))(request)
+    django = HttpResponse("ok")
+    add_never_cache_headers(django)
+    assert ours["Cache-Control"] == django["Cache-Control"]
+    assert set(ours["Cache-Control"].split(", ")) == {
+        "max-age=0",
+        "no-cache",
+        "no-store",
+        "must-revalidate",
+        "private",
+    }
+    assert abs(parse_http_date(ours["Expires"]) - parse_http_date(django["Expires"])) <= 1
+
+
+def test_never_cache_keeps_a_views_own_caching_headers_as_django_does() -> None:
+    def view(request: HttpRequest) -> HttpResponse:
+        response = HttpResponse("ok")
+        response["Cache-Control"] = "max-age=600, public"
+        return response
+
+    django = view(RequestFactory().get("/"))
+    add_never_cache_headers(django)
+    assert never_cache(view)(RequestFactory().get("/"))["Cache-Control"] == django["Cache-Control"]
 
 
 def test_a_sign_up_form_with_errors_is_never_kept(seeded: None, page_cache: None) -> None:
