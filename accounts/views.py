@@ -12,11 +12,11 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.page_cache import cached_response
+from config.page_cache import cached_response, never_cache
 
 from .forms import (
     ActivationPasswordForm,
@@ -58,7 +58,8 @@ def _form_page(
     request: HttpRequest, name: str, render_page: Callable[[], HttpResponse]
 ) -> HttpResponse:
     """An empty account form is the same for every visitor but for the CSRF token, so it is
-    rendered once (config.page_cache); a form with errors or a ?next= is rendered each time."""
+    rendered once (config.page_cache); a form with errors or a ?next= is rendered each time.
+    The views are never_cache: the token in the page is the visitor's own."""
     if request.method != "GET" or request.GET:
         return render_page()
     return cached_response(request, (name,), render_page)
@@ -70,6 +71,7 @@ def _site_address(request: HttpRequest) -> SiteAddress:
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -132,6 +134,7 @@ def _activate_and_log_in(request: HttpRequest, user: User, next_url: str | None)
     return redirect(next_url or "home")
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def resend_activation(request: HttpRequest) -> HttpResponse:
     def page(form: ActivationResendForm) -> HttpResponse:
@@ -192,6 +195,7 @@ class LoginView(auth_views.LoginView):
         )
 
 
+@method_decorator(never_cache, name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"

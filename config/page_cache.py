@@ -14,7 +14,8 @@ Forms need a CSRF token of the visitor's own. A page kept by cached_response() i
 with a placeholder where the token goes, and every response gets a fresh token in its place
 (the "hole" in the cached page), with the CSRF cookie as usual. The token is masked as
 Django masks it, from one read of the system's random source (Django reads it once per
-letter, a tenth of the cost of serving such a page). never_cache() writes
+letter, a tenth of the cost of serving such a page), and a browser that holds the cookie
+already is not sent it again. never_cache() writes
 Django's no-cache headers for these views without parsing them again on every response.
 
 Every key holds the build (the templates and code that render the page) and the knowledge
@@ -115,15 +116,20 @@ def _mask(secret: str) -> str:
 
 
 def csrf_token(request: HttpRequest) -> str:
-    """What django.middleware.csrf.get_token() gives (and the same cookie renewal), for
-    a page that gets a token on every visit; masking is most of that page's work."""
+    """A token for the visitor's CSRF secret, as django.middleware.csrf.get_token() gives.
+
+    Unlike get_token(), a browser whose cookie holds this very secret is not sent the
+    cookie again: Django re-sends it with every token to move its expiry (a year,
+    CSRF_COOKIE_AGE) on, and pages rendered afresh still do. A new secret, or a cookie in
+    an older (masked) form, is sent as usual.
+    """
     secret = request.META.get("CSRF_COOKIE")
     if not isinstance(secret, str) or len(secret) != CSRF_SECRET_LENGTH:
         return get_token(request)
     if not secret.isascii() or not secret.isalnum():
         return get_token(request)
-    # As get_token(): the cookie is sent again, which renews its expiry.
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    if request.COOKIES.get(settings.CSRF_COOKIE_NAME) != secret:
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     return _mask(secret)
 
 

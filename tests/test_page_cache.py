@@ -178,6 +178,7 @@ def test_an_empty_account_form_is_rendered_once_with_a_fresh_token_each_time(
     assert tokens(first.content) != tokens(second.content)
     assert CSRF_PLACEHOLDER not in second.content.decode()
     assert "csrftoken" in second.cookies
+    assert "no-store" in second["Cache-Control"]
 
 
 def test_the_token_of_a_cached_log_in_form_logs_the_runner_in(
@@ -230,9 +231,9 @@ def test_a_returning_browser_gets_a_fresh_token_for_its_own_secret_each_time(
     page_tokens = [tokens(page.content)[0] for page in pages]
     assert len(set(page_tokens)) == 3
     assert {unmask(token) for token in page_tokens} == {secret}
-    # As Django does for every page with a token: the cookie is sent again (its expiry
-    # renewed), with the same secret.
-    assert all(page.cookies["csrftoken"].value == secret for page in pages)
+    # The browser holds the secret already: the cookie is not sent again.
+    assert all("csrftoken" not in page.cookies for page in pages)
+    assert all("private" in page["Cache-Control"] for page in pages)
     answer = browser.post(
         "/accounts/login/",
         {
@@ -271,12 +272,33 @@ def test_without_a_well_formed_secret_django_makes_the_token(cookie: str | None)
     get_token.assert_called_once_with(request)
 
 
-def test_a_token_from_the_request_secret_renews_the_cookie() -> None:
-    request = RequestFactory().get("/")
+def test_a_secret_the_browser_does_not_hold_as_it_is_gets_the_cookie_sent() -> None:
     secret = new_secret()
-    request.META["CSRF_COOKIE"] = secret
-    assert unmask(csrf_token(request)) == secret
-    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    # The secret came from a cookie in the older, masked form (or from the session).
+    for cookies in ({"csrftoken": _mask(secret)}, {}):
+        request = RequestFactory().get("/")
+        request.COOKIES.update(cookies)
+        request.META["CSRF_COOKIE"] = secret
+        assert unmask(csrf_token(request)) == secret
+        assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+
+
+def test_a_browser_with_an_older_masked_cookie_gets_it_replaced(
+    seeded: None, page_cache: None
+) -> None:
+    Client().get("/accounts/login/")
+    secret = new_secret()
+    browser = Client()
+    browser.cookies["csrftoken"] = _mask(secret)
+    page = browser.get("/accounts/login/")
+    assert page.cookies["csrftoken"].value == secret
+    assert unmask(tokens(page.content)[0]) == secret
+
+
+def test_a_first_visit_gets_a_new_secret_and_its_cookie(seeded: None, page_cache: None) -> None:
+    Client().get("/accounts/signup/")
+    page = Client().get("/accounts/signup/")
+    assert unmask(tokens(page.content)[0]) == page.cookies["csrftoken"].value
 
 
 def test_never_cache_sets_the_headers_django_sets() -> None:
