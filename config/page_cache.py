@@ -251,15 +251,19 @@ def never_cache[**P, R: HttpResponseBase](
 
     @wraps(view)
     def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        response = view(request, *args, **kwargs)
-        if response.has_header("Cache-Control") or response.has_header("Expires"):
-            add_never_cache_headers(response)
-        else:
-            response.headers["Expires"] = _http_date_now()
-            response.headers["Cache-Control"] = NEVER_CACHE
-        return response
+        return never_cached(view(request, *args, **kwargs))
 
     return wrapper
+
+
+def never_cached[R: HttpResponseBase](response: R) -> R:
+    """The response with never_cache's headers."""
+    if response.has_header("Cache-Control") or response.has_header("Expires"):
+        add_never_cache_headers(response)
+    else:
+        response.headers["Expires"] = _http_date_now()
+        response.headers["Cache-Control"] = NEVER_CACHE
+    return response
 
 
 def page_key(request: HttpRequest) -> str:

@@ -14,11 +14,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
-from config.page_cache import cached_page, cached_response, never_cache
+from config.page_cache import cached_page, cached_response, never_cached
 
 from .diagnosis import (
     MULTI,
@@ -215,7 +214,6 @@ class WizardSessionStorage(SessionStorage):
         self._changed()
 
 
-@method_decorator(never_cache, name="dispatch")
 class AssessmentWizard(NamedUrlSessionWizardView):
     template_name = "legs/wizard_step.html"
     storage_name = "legs.wizard.WizardSessionStorage"
@@ -231,6 +229,10 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         return cast("dict[str, Any]", super().get_initkwargs(*args, **kwargs))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Every page of the wizard shows the runner's own answers: never kept by browsers.
+        return never_cached(self._dispatch(request, *args, **kwargs))
+
+    def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.knowledge = get_knowledge()
         self.form_list = step_forms(self.knowledge)
         # Without its warning-signs step the questionnaire could reassure someone who needs
