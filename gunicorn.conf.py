@@ -111,7 +111,12 @@ def pre_fork(server: Any, worker: Any) -> None:
     from django.db import connections
 
     connections.close_all()
-    # What the master loaded (Django, the app, the templates) lives as long as the worker:
-    # the garbage collector need not walk it in every worker, which also keeps those
-    # memory pages shared with the master instead of copied into each worker.
+
+
+def when_ready(server: Any) -> None:
+    """Once, before the first worker is forked: what the master loaded (Django, the app,
+    the templates) lives as long as the workers, so the garbage collector need not walk
+    it in every worker, which also keeps those memory pages shared with the master
+    instead of copied into each worker."""
+    gc.collect()
     gc.freeze()

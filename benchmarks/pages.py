@@ -6,9 +6,9 @@ The ceiling is a one-line Django view (benchmarks/minimal/) served with the proj
 settings and middleware by the same gunicorn configuration; every public page, each wizard
 step, and the history and insights pages of a runner with 10 and with 1,000 episodes are
 measured the same way with wrk, on a fresh database. Each page is measured in rounds, each
-round a slice of the ceiling and then a slice of the page, so that the ceiling a page is
-held against was measured on the same machine in the same moments (a shared machine drifts
-by several per cent within minutes). Also reported: the engine's
+round a slice of the ceiling and a slice of the page (which goes first alternates), so that
+the ceiling a page is held against was measured on the same machine in the same moments (a
+shared machine drifts by several per cent within minutes). Also reported: the engine's
 assessments per second (benchmarks/engine.py) and the peak memory of a gunicorn worker.
 The report goes to benchmarks/results/pages.md.
 """
@@ -194,7 +194,7 @@ def wrk(
 
 @dataclass
 class Paired:
-    """A page measured in rounds, each a slice of the ceiling and then one of the page.
+    """A page measured in rounds, each a slice of the ceiling and one of the page.
 
     Rates and the ratio are medians over the rounds: a shared machine stalls now and then
     for a moment, and a stall in one slice should not decide the result."""
@@ -227,9 +227,13 @@ def paired(
     check_page(site, path, cookie)
     slices: list[Measure] = []
     ceilings: list[float] = []
-    for _ in range(args.rounds):
+    for round_number in range(args.rounds):
+        # Which of the two goes first alternates, so that neither always follows the other.
+        if round_number % 2:
+            slices.append(wrk(site, label, path, cookie, args))
         ceilings.append(wrk(minimal, "minimal page", "/", None, args).requests_per_second)
-        slices.append(wrk(site, label, path, cookie, args))
+        if not round_number % 2:
+            slices.append(wrk(site, label, path, cookie, args))
     rates = [s.requests_per_second for s in slices]
     page = Measure(
         label=label,
@@ -398,7 +402,8 @@ def main() -> int:
         "(`benchmarks/minimal/`) with the site's own settings and middleware (sessions, CSRF, "
         "security headers, CSP, request log) served by the same gunicorn configuration, "
         f"running beside the site. Each page is measured in {args.rounds} rounds, each round "
-        f"{args.seconds} s of the ceiling and then {args.seconds} s of the page; a page's ratio "
+        f"{args.seconds} s of the ceiling and {args.seconds} s of the page (which of the two "
+        "goes first alternates); a page's ratio "
         "is the median over its rounds of its rate over the ceiling's in the same round, so "
         "that a machine that gets busier or quieter during the run moves the ceiling with the "
         "page, and a moment's stall of the machine in one slice does not decide the result. "

@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 MESSAGES_COOKIE = "messages"
 _KEY = "_page_cache_key"
 _PLACEHOLDER_FLAG = "_page_cache_csrf_placeholder"
+_CSRF_FILLED = "_page_cache_csrf_token_used"
 # Letters only, so that escaping leaves it as it is wherever a template puts the token.
 CSRF_PLACEHOLDER = "csrfPlaceholderOfTheRenderedPageCache"
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
@@ -130,6 +131,8 @@ def csrf_token(request: HttpRequest) -> str:
         return get_token(request)
     if request.COOKIES.get(settings.CSRF_COOKIE_NAME) != secret:
         request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    # The page now holds the visitor's own token (see _is_nobodys_own).
+    setattr(request, _CSRF_FILLED, True)
     return _mask(secret)
 
 
@@ -237,9 +240,10 @@ def _http_date_now() -> str:
     """http_date() of now, formatted once a second."""
     global _http_date
     second = int(time.time())
-    if _http_date[0] != second:
-        _http_date = (second, http_date(second))
-    return _http_date[1]
+    kept = _http_date
+    if kept[0] != second:
+        kept = _http_date = (second, http_date(second))
+    return kept[1]
 
 
 def never_cache[**P, R: HttpResponseBase](
@@ -296,6 +300,7 @@ def _is_nobodys_own(request: HttpRequest, response: HttpResponseBase) -> bool:
         and "private" not in response.get("Cache-Control", "")
         and "no-store" not in response.get("Cache-Control", "")
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not getattr(request, _CSRF_FILLED, False)
         and not (session is not None and session.modified)
         and not (messages is not None and getattr(messages, "added_new", False))
     )

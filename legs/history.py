@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import DistanceUnit, User
-from config.page_cache import cached_response
+from config.page_cache import cached_response, never_cache
 
 from .history_forms import (
     RUN_CONTEXT_FIELDS,
@@ -137,22 +137,35 @@ def result_save_context(
     return {"save_form": form, "saved_episode": state.saved, "save_pending": bool(state.pending)}
 
 
+def _result_to_save(
+    request: HttpRequest,
+) -> tuple[StoredResult, dict[str, Any], dict[str, Any]] | None:
+    """The stored result, parsed, and what the result page shows of it; None when there is
+    none or it is damaged (nothing of that shape is ever saved)."""
+    stored = StoredResult.from_session(request.session)
+    if stored is None:
+        return None
+    try:
+        result = stored.result()
+        shown = result_context(result)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return stored, result, shown
+
+
 @require_POST
 def save_result(request: HttpRequest) -> HttpResponse:
-    stored = StoredResult.from_session(request.session)
-    try:
-        result = stored.result() if stored is not None else None
-    except ValueError:
-        result = None
-    if stored is None or result is None:
+    to_save = _result_to_save(request)
+    if to_save is None:
         messages.info(request, "There is no result to save any more. Answer the questions again.")
         return redirect("legs:wizard")
+    stored, result, shown = to_save
     form = SaveEpisodeForm(request.POST)
     if not form.is_valid():
         if form.has_error("token"):
             messages.warning(request, "That save form had expired. Please save again.")
             return redirect("legs:result")
-        context = {**result_context(result), **result_save_context(request, stored, form)}
+        context = {**shown, **result_save_context(request, stored, form)}
         return render(request, "legs/result.html", context)
     state = _save_state(request, stored)
     if not request.user.is_authenticated:
@@ -195,6 +208,7 @@ def save_result(request: HttpRequest) -> HttpResponse:
 # LIST
 
 
+@never_cache
 @login_required
 @require_safe
 def episode_list(request: HttpRequest) -> HttpResponse:
@@ -342,6 +356,7 @@ def episode_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 # INSIGHTS
 
 
+@never_cache
 @login_required
 @require_safe
 def insights(request: HttpRequest) -> HttpResponse:

@@ -162,7 +162,9 @@ class StoredResult:
             return None
         return cls(
             answers=answers if isinstance(answers, dict) else {},
-            knowledge_version=version if isinstance(version, int) else 0,
+            knowledge_version=(
+                version if isinstance(version, int) and not isinstance(version, bool) else 0
+            ),
             created=created if isinstance(created, str) and created else None,
             raw=raw,
         )

@@ -377,16 +377,20 @@ def test_saving_without_a_result_sends_the_runner_to_the_assessment(
     assert not Episode.objects.exists()
 
 
-@pytest.mark.parametrize("damaged", ["not json", "[1, 2]", "", None, 7])
+@pytest.mark.parametrize(
+    "damaged", ["not json", "[1, 2]", "", None, 7, '{"triage": "maybe"}', {"causes": 3}]
+)
+# A form with errors shows the result page again: it too must not break on the damage.
+@pytest.mark.parametrize("form", [{}, {"heaviness": "99"}])
 def test_saving_a_damaged_stored_result_sends_the_runner_to_the_assessment(
-    owner_client: Client, damaged: object
+    owner_client: Client, damaged: object, form: dict[str, str]
 ) -> None:
     put_result_in_session(owner_client)
     token = save_token(owner_client.get(reverse("legs:result")).content.decode())
     session = owner_client.session
     session[RESULT_SESSION_KEY] = {**session[RESULT_SESSION_KEY], "result": damaged}
     session.save()
-    response = owner_client.post(reverse("history:save"), run_form(token), follow=True)
+    response = owner_client.post(reverse("history:save"), run_form(token, **form), follow=True)
     assert response.redirect_chain[0] == (reverse("legs:wizard"), 302)
     assert "There is no result to save any more" in response.content.decode()
     assert not Episode.objects.exists()

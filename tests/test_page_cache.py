@@ -27,7 +27,14 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import parse_http_date
 
 from accounts.models import User
-from config.page_cache import CSRF_PLACEHOLDER, _mask, build_id, csrf_token, never_cache
+from config.page_cache import (
+    CSRF_PLACEHOLDER,
+    _is_nobodys_own,
+    _mask,
+    build_id,
+    csrf_token,
+    never_cache,
+)
 from config.sessions import SessionStore, verified_payload
 from legs import wizard as legs_wizard
 from legs.models import REVISION_TRUST_SECONDS, Cause, Episode, KnowledgeRevision, Question
@@ -253,13 +260,36 @@ def test_a_token_is_masked_as_django_masks_it() -> None:
         assert len(token) == 64
         assert set(token) <= set(CSRF_ALLOWED_CHARS)
         assert unmask(token) == secret
-    masks = {_mask(secret)[:32] for _ in range(1000)}
-    assert len(masks) == 1000
-    # Every letter of the alphabet turns up in the masks, about equally often.
-    counts = [sum(mask.count(char) for mask in masks) for char in CSRF_ALLOWED_CHARS]
-    expected = 32_000 / len(CSRF_ALLOWED_CHARS)
-    assert min(counts) > expected * 0.75
-    assert max(counts) < expected * 1.25
+    masks = [_mask(secret)[:32] for _ in range(20_000)]
+    assert len(set(masks)) == len(masks)
+    # Every letter turns up in the masks equally often: within 5 % of the expected count
+    # (five standard deviations), where taking random bytes modulo 62 would make the
+    # first eight letters a fifth more common than the rest.
+    letters = "".join(masks)
+    expected = len(letters) / len(CSRF_ALLOWED_CHARS)
+    for char in CSRF_ALLOWED_CHARS:
+        assert abs(letters.count(char) - expected) < expected * 0.05, char
+
+
+def test_random_bytes_that_would_favour_some_letters_are_drawn_again() -> None:
+    uneven = bytes(range(248, 256))
+    draws = iter([uneven * 8, bytes(range(64)), bytes(range(64, 128))])
+    with mock.patch("config.page_cache.secrets.token_bytes", side_effect=lambda n: next(draws)):
+        token = _mask("a" * 32)
+    # Only the second draw is used: bytes 0..31 are the first 32 letters of the alphabet.
+    assert token[:32] == CSRF_ALLOWED_CHARS[:32]
+    assert unmask(token) == "a" * 32
+
+
+def test_a_token_filled_into_a_page_keeps_it_out_of_the_anonymous_page_cache() -> None:
+    secret = new_secret()
+    request = RequestFactory().get("/")
+    request.COOKIES["csrftoken"] = secret
+    request.META["CSRF_COOKIE"] = secret
+    assert _is_nobodys_own(request, HttpResponse("page"))
+    csrf_token(request)
+    assert "CSRF_COOKIE_NEEDS_UPDATE" not in request.META
+    assert not _is_nobodys_own(request, HttpResponse("page"))
 
 
 @pytest.mark.parametrize("cookie", [None, "", "short", "é" * 32, "-" * 32])
@@ -621,6 +651,36 @@ def test_the_history_list_is_kept_until_the_runners_history_changes(
     assert without_tokens(first.content) == without_tokens(second.content)
     assert f"/history/{newer.pk}/" not in second.content.decode()
     assert f"/history/{newer.pk}/" in third.content.decode()
+
+
+def test_no_page_that_carries_a_visitors_token_may_be_kept_by_browsers_or_proxies(
+    seeded: None, page_cache: None
+) -> None:
+    runner = make_user()
+    make_episode(runner)
+    browsers = {"anonymous": Client(), "finished": Client(), "runner": Client()}
+    finish(browsers["finished"])
+    browsers["runner"].force_login(runner)
+    pages = {
+        "anonymous": [
+            "/accounts/login/",
+            "/accounts/signup/",
+            "/accounts/password/reset/",
+            "/accounts/activation/resend/",
+            "/assessment/safety/",
+        ],
+        "finished": ["/assessment/result/"],
+        "runner": ["/history/", "/history/insights/"],
+    }
+    for who, paths in pages.items():
+        for path in paths:
+            for _ in range(2):  # rendered, then from the cache
+                response = browsers[who].get(path)
+                assert response.status_code == 200, path
+                assert tokens(response.content), path
+                assert "private" in response["Cache-Control"], path
+                assert "no-store" in response["Cache-Control"], path
+                assert "Cookie" in response["Vary"], path
 
 
 def test_runners_never_see_each_others_kept_history(seeded: None, page_cache: None) -> None:
