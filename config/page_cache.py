@@ -15,8 +15,8 @@ with a placeholder where the token goes, and every response gets a fresh token i
 (the "hole" in the cached page), with the CSRF cookie as usual. The token is masked as
 Django masks it, from one read of the system's random source (Django reads it once per
 letter, a tenth of the cost of serving such a page), and a browser that holds the cookie
-already is not sent it again. never_cache() writes
-Django's no-cache headers for these views without parsing them again on every response.
+already is not sent it again. never_cache() writes Django's no-cache headers for these
+views without parsing them again on every response.
 
 Every key holds the build (the templates and code that render the page) and the knowledge
 base's revision, so a deploy or an editor's change shows at once in this process and within

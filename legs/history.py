@@ -137,29 +137,24 @@ def result_save_context(
     return {"save_form": form, "saved_episode": state.saved, "save_pending": bool(state.pending)}
 
 
-def _result_to_save(
-    request: HttpRequest,
-) -> tuple[StoredResult, dict[str, Any], dict[str, Any]] | None:
-    """The stored result, parsed, and what the result page shows of it; None when there is
-    none or it is damaged (nothing of that shape is ever saved)."""
-    stored = StoredResult.from_session(request.session)
-    if stored is None:
-        return None
+def shown_result(stored: StoredResult) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The stored result, parsed, and what the result page shows of it; None when it is
+    damaged (such a result is neither shown nor saved)."""
     try:
         result = stored.result()
-        shown = result_context(result)
+        return result, result_context(result)
     except (KeyError, TypeError, ValueError):
         return None
-    return stored, result, shown
 
 
 @require_POST
 def save_result(request: HttpRequest) -> HttpResponse:
-    to_save = _result_to_save(request)
-    if to_save is None:
+    stored = StoredResult.from_session(request.session)
+    parsed = shown_result(stored) if stored is not None else None
+    if stored is None or parsed is None:
         messages.info(request, "There is no result to save any more. Answer the questions again.")
         return redirect("legs:wizard")
-    stored, result, shown = to_save
+    result, shown = parsed
     form = SaveEpisodeForm(request.POST)
     if not form.is_valid():
         if form.has_error("token"):

@@ -14,8 +14,7 @@ from django.views.decorators.http import require_safe
 
 from config.page_cache import cached_response, never_cache
 
-from .history import result_save_context, result_save_state
-from .presentation import result_context
+from .history import result_save_context, result_save_state, shown_result
 from .wizard import StoredResult
 
 
@@ -107,11 +106,10 @@ def result(request: HttpRequest) -> HttpResponse:
     )
 
     def page() -> HttpResponse:
-        try:
-            context = result_context(stored.result())
-        except (KeyError, TypeError, ValueError):
+        parsed = shown_result(stored)
+        if parsed is None:
             return _no_result(request)
-        context.update(result_save_context(request, stored, state=state))
+        context = {**parsed[1], **result_save_context(request, stored, state=state)}
         return render(request, "legs/result.html", context)
 
     return cached_response(request, parts, page)
