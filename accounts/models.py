@@ -63,9 +63,6 @@ class User(AbstractUser):
         default=DistanceUnit.KM,
         help_text="Distances you log and see are shown in this unit.",
     )
-    # Goes up whenever the runner's saved episodes change (legs.services, with one UPDATE);
-    # keys their cached insights page. Saving the user never writes it (see save()).
-    history_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[EmailUserManager] = EmailUserManager()
 
@@ -81,19 +78,6 @@ class User(AbstractUser):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = type(self).objects.normalize_email(self.email).lower()
-        updating = not self._state.adding and self.pk is not None and not args
-        if updating and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            # A user loaded before a history change must not write the older version back
-            # (a profile form saved while another tab saves an episode): every loaded
-            # field but it.
-            deferred = self.get_deferred_fields()
-            kwargs["update_fields"] = [
-                f.attname
-                for f in self._meta.concrete_fields
-                if not f.primary_key
-                and f.attname != "history_version"
-                and f.attname not in deferred
-            ]
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:

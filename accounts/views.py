@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,9 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-
-from config.page_cache import cached_response, never_cache
 
 from .forms import (
     ActivationPasswordForm,
@@ -54,17 +52,6 @@ def _with_next(url: str, next_url: str | None) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
-def _form_page(
-    request: HttpRequest, name: str, render_page: Callable[[], HttpResponse]
-) -> HttpResponse:
-    """An empty account form is the same for every visitor but for the CSRF token, so it is
-    rendered once (config.page_cache); a form with errors or a ?next= is rendered each time.
-    The views are never_cache: the token in the page is the visitor's own."""
-    if request.method != "GET" or request.GET:
-        return render_page()
-    return cached_response(request, (name,), render_page)
-
-
 def _site_address(request: HttpRequest) -> SiteAddress:
     return SiteAddress(
         protocol="https" if request.is_secure() else "http", domain=request.get_host()
@@ -82,7 +69,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/signup.html", context)
 
     if request.method == "GET":
-        return _form_page(request, "signup", lambda: page(SignUpForm()))
+        return page(SignUpForm())
     form = SignUpForm(request.POST)
     if form.is_valid():
         # A new address, a pending one and a registered one all get this same answer.
@@ -142,7 +129,7 @@ def resend_activation(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/activation_resend.html", context)
 
     if request.method == "GET":
-        return _form_page(request, "activation_resend", lambda: page(ActivationResendForm()))
+        return page(ActivationResendForm())
     form = ActivationResendForm(request.POST)
     if form.is_valid():
         activation_resend(
@@ -189,11 +176,6 @@ class LoginView(auth_views.LoginView):
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return _form_page(
-            request, "login", lambda: super(LoginView, self).get(request, *args, **kwargs)
-        )
-
 
 @method_decorator(never_cache, name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
@@ -201,13 +183,6 @@ class PasswordResetView(auth_views.PasswordResetView):
     html_email_template_name = "registration/password_reset_email.html"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return _form_page(
-            request,
-            "password_reset",
-            lambda: super(PasswordResetView, self).get(request, *args, **kwargs),
-        )
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

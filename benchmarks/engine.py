@@ -27,7 +27,7 @@ TARGET_PER_SECOND = 5_000
 
 def random_answers(knowledge: Any, rng: random.Random) -> dict[str, Any]:
     """A valid answer set: each question answered or skipped, multi answers never mix `none`."""
-    from legs.diagnosis import MULTI, NONE_VALUE
+    from legs.knowledge.snapshot import MULTI, NONE_VALUE
 
     answers: dict[str, Any] = {}
     for key, question in knowledge.questions.items():
@@ -45,7 +45,7 @@ def random_answers(knowledge: Any, rng: random.Random) -> dict[str, Any]:
 
 def time_engine(sets: list[dict[str, Any]], knowledge: Any, seconds: float) -> tuple[float, float]:
     """Assessments per CPU second and per wall-clock second, looping over `sets`."""
-    from legs.diagnosis import assess
+    from legs.assessment.engine import assess
 
     count = 0
     cpu, wall = time.process_time(), time.perf_counter()
@@ -57,8 +57,8 @@ def time_engine(sets: list[dict[str, Any]], knowledge: Any, seconds: float) -> t
 
 
 def bench_engine(seconds: float) -> None:
-    from legs.diagnosis import assess
-    from legs.knowledge import load_knowledge
+    from legs.assessment.engine import assess
+    from legs.knowledge.published import load_knowledge
 
     knowledge = load_knowledge()
     rng = random.Random(2026)
@@ -86,7 +86,7 @@ def bench_wizard() -> None:
     from django.test.utils import CaptureQueriesContext, override_settings
     from django.urls import reverse
 
-    from legs.knowledge import clear_local_cache, get_knowledge
+    from legs.knowledge.published import clear_local_cache, get_knowledge
 
     answers: dict[str, dict[str, Any]] = {
         "safety": {"warning_signs": ["none"]},
@@ -103,7 +103,7 @@ def bench_wizard() -> None:
         | {"staticfiles": static},
     ):
         client = Client()
-        client.get(reverse("legs:wizard"), follow=True)
+        client.get(reverse("assessment:wizard"), follow=True)
         get_knowledge()
         print("\nWizard (warm knowledge snapshot, database sessions, no surrounding transaction)")
         shown: list[dict[str, str]] = []
@@ -111,7 +111,7 @@ def bench_wizard() -> None:
             data = {"assessment_wizard-current_step": step}
             data.update({f"{step}-{k}": v for k, v in given.items()})
             with CaptureQueriesContext(connection) as queries:
-                response = client.post(reverse("legs:wizard_step", args=[step]), data)
+                response = client.post(reverse("assessment:wizard_step", args=[step]), data)
             print(f"  POST {step:<9} → {response.status_code}: {len(queries)} queries")
             shown = shown or list(queries.captured_queries)
             if response["Location"].endswith("/finish/"):
@@ -125,14 +125,14 @@ def bench_wizard() -> None:
         clear_local_cache()
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("legs:wizard_step", args=["safety"]))
+            response = client.get(reverse("assessment:wizard_step", args=["safety"]))
         print(
             f"  GET  safety    → {response.status_code}: {len(queries)} queries "
             "right after an editor's change (the snapshot reloads in five)"
         )
         clear_local_cache()
         with CaptureQueriesContext(connection) as queries:
-            client.get(reverse("legs:wizard_step", args=["safety"]))
+            client.get(reverse("assessment:wizard_step", args=["safety"]))
         print(f"  GET  safety    → {len(queries)} queries in another process (shared cache)")
 
 

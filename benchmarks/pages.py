@@ -60,9 +60,9 @@ from django.db import transaction
 from django.test import Client
 from accounts.models import User
 from benchmarks.journey import STEPS, random_steps, step_data
-from legs.diagnosis import assess
-from legs.knowledge import get_knowledge
-from legs.services import RunContext, episode_create
+from legs.assessment.engine import assess
+from legs.knowledge.published import get_knowledge
+from legs.history.services import RunContext, episode_create
 
 counts = json.loads(sys.argv[1])
 knowledge = get_knowledge()

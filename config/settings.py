@@ -55,7 +55,11 @@ INSTALLED_APPS = [
     "formtools",
     "axes",
     "accounts",
+    # Holds only the migrations of the tables from before the split into the apps below.
     "legs",
+    "legs.knowledge",
+    "legs.assessment",
+    "legs.history",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +76,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.ratelimit.RateLimitMiddleware",
-    "config.page_cache.AnonymousPageCacheMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -91,7 +94,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "config.page_cache.csrf_placeholder",
             ],
         },
     },
@@ -119,13 +121,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # CACHE AND SESSIONS
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://heavy-legs")}
-# Sessions live in the database unless a shared cache (Redis) is configured, so several
-# app servers always see the same wizard state (config/sessions.py: Django's database
-# sessions, read with one plain query).
+# Sessions live in the database; with a shared cache (Redis) they are read through it
+# (cached_db). A per-process memory cache would let one worker read another's stale copy.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
     if CACHES["default"]["BACKEND"].endswith("RedisCache")
-    else "config.sessions"
+    else "django.contrib.sessions.backends.db"
 )
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 
@@ -182,28 +183,11 @@ RATELIMIT_VIEWS = dict.fromkeys(
 )
 RATELIMIT_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
-# PAGE CACHE (config.page_cache)
-# Rendered pages are kept this many seconds (0 = off): the public pages below for anonymous
-# visitors, and the pages that name what they show (wizard steps, the result, empty account
-# forms, insights), keyed by the build and the knowledge base's revision so a deploy or an
-# editor's change shows at once. Off under pytest, where tests count the queries of each
-# render; tests of the cache switch it on.
-PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if TESTING else 300)
-PAGE_CACHE_VIEWS = frozenset(
-    {
-        "home",
-        "about",
-        "privacy",
-        "legs:cause_list",
-        "legs:cause_detail",
-        "legs:faq",
-        "legs:warning_signs",
-        "accounts:signup_sent",
-        "accounts:activation_resend_done",
-        "accounts:password_reset_done",
-        "accounts:password_reset_complete",
-    }
-)
+# PAGE CACHE
+# Public pages (home, causes, FAQ, warning signs…) are kept this many seconds for visitors
+# who are not logged in, under the knowledge base's revision, so an editor's change shows at
+# once (0 = off). Off under pytest, where tests count the queries of each render.
+PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0 if TESTING else 300)
 
 # INTERNATIONALISATION
 LANGUAGE_CODE = "en-gb"

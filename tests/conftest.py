@@ -18,7 +18,7 @@ pytest_plugins = ["tests.browser"]
 def _fresh_knowledge_cache() -> None:
     from django.core.cache import cache
 
-    from legs.knowledge import clear_local_cache
+    from legs.knowledge.published import clear_local_cache
 
     clear_local_cache()
     cache.clear()

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from accounts.models import User
-from legs.models import Category, Cause, Choice, Evidence, Question, Step
+from legs.knowledge.models import Category, Cause, Choice, Evidence, Question, Step
 
 PASSWORD = "correct-horse-battery-staple-42"
 

@@ -34,8 +34,8 @@ from accounts.models import DistanceUnit, User
 from accounts.services import PENDING_SIGNUP_SESSION_KEY
 from accounts.templatetags.accounts_extras import duration_words
 from accounts.tokens import ActivationTokenGenerator
-from legs.history import SAVE_SESSION_KEY
-from legs.wizard import RESULT_SESSION_KEY
+from legs.assessment.wizard import RESULT_SESSION_KEY
+from legs.history.views import SAVE_SESSION_KEY
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +219,7 @@ def test_activation_keeps_the_result_and_draft_of_the_anonymous_session(
     old_key = session.session_key
     client.cookies[settings.SESSION_COOKIE_NAME] = old_key
 
-    result_url = reverse("legs:result")
+    result_url = reverse("assessment:result")
     sent = client.post(f"{SIGNUP}?next={result_url}", signup_data(next=result_url))
     assert sent["Location"] == f"{SIGNUP_SENT}?next={result_url.replace('/', '%2F')}"
     link = activation_links(mailoutbox[0])["text"]
@@ -253,7 +253,7 @@ def test_activation_ignores_a_next_that_leaves_the_site(
 def test_an_expired_activation_link_shows_the_friendly_page(
     client: Client, mailoutbox: list[Any]
 ) -> None:
-    client.post(SIGNUP, signup_data(next=reverse("legs:result")))
+    client.post(SIGNUP, signup_data(next=reverse("assessment:result")))
     link = activation_links(mailoutbox[0])["text"]
     later = datetime.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)
     with mock.patch.object(ActivationTokenGenerator, "_now", return_value=later):
@@ -344,7 +344,7 @@ def test_signup_with_a_registered_address_changes_nothing_and_emails_the_owner(
     client: Client, mailoutbox: list[Any]
 ) -> None:
     owner = make_user("taken@example.com", display_name="Original")
-    result_url = reverse("legs:result")
+    result_url = reverse("assessment:result")
     response = client.post(
         SIGNUP, signup_data(email="Taken@EXAMPLE.com", display_name="Intruder", next=result_url)
     )
@@ -386,7 +386,7 @@ def test_signup_answers_the_same_whether_the_address_is_new_pending_or_registere
     make_user("registered@example.com")
     Client().post(SIGNUP, signup_data(email="pending@example.com"))
     mailoutbox.clear()
-    result_url = reverse("legs:result")
+    result_url = reverse("assessment:result")
 
     answers = {}
     for email in ("new@example.com", "pending@example.com", "registered@example.com"):
@@ -855,13 +855,16 @@ def test_a_wrong_password_shows_a_field_error_and_leaves_the_account_and_link_al
 
 @pytest.mark.parametrize(
     ("posted_next", "landing"),
-    [(reverse("legs:result"), reverse("legs:result")), ("https://evil.example/", reverse("home"))],
+    [
+        (reverse("assessment:result"), reverse("assessment:result")),
+        ("https://evil.example/", reverse("home")),
+    ],
     ids=["on-site", "off-site"],
 )
 def test_the_right_password_activates_logs_in_and_follows_only_a_safe_next(
     client: Client, mailoutbox: list[Any], posted_next: str, landing: str
 ) -> None:
-    result_url = reverse("legs:result")
+    result_url = reverse("assessment:result")
     link = signed_up_elsewhere(mailoutbox, next=result_url)
     page = client.get(link).content.decode()
     assert f'<input type="hidden" name="next" value="{result_url}">' in page
@@ -1089,7 +1092,7 @@ def test_new_link_from_the_login_page_confirms_and_returns_to_next(
     client: Client, mailoutbox: list[Any]
 ) -> None:
     pending_user()
-    result_url = reverse("legs:result")
+    result_url = reverse("assessment:result")
     page = client.post(
         f"{LOGIN}?next={result_url}",
         {"username": "pending@example.com", "password": PASSWORD, "next": result_url},

@@ -14,8 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from legs.knowledge import get_knowledge
-from legs.models import (
+from legs.knowledge.models import (
     Category,
     Cause,
     Choice,
@@ -27,6 +26,7 @@ from legs.models import (
     Source,
     Step,
 )
+from legs.knowledge.published import get_knowledge
 from tests.factories import (
     make_cause,
     make_choice,
@@ -40,7 +40,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-RULES_URL = "/admin/legs/cause/rules/"
+RULES_URL = "/admin/knowledge/cause/rules/"
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def admin_client(client: Client) -> Client:
 
 
 def url(model: type[Model], view: str, *args: Any) -> str:
-    return reverse(f"admin:legs_{model._meta.model_name}_{view}", args=args)
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 def widget_value(value: Any) -> Any:
@@ -357,7 +357,12 @@ def test_answer_search_finds_choices_by_question_key_for_autocomplete(
     make_choice(make_question("surface"), "road")
     response = admin_client.get(
         "/admin/autocomplete/",
-        {"app_label": "legs", "model_name": "evidence", "field_name": "choice", "term": "shoe"},
+        {
+            "app_label": "knowledge",
+            "model_name": "evidence",
+            "field_name": "choice",
+            "term": "shoe",
+        },
     )
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["shoe_distance = over_800km"]

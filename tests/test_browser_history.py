@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from legs.models import Episode
+from legs.history.models import Episode
 from tests.browser import (
     PageAt,
     assert_no_console_errors,

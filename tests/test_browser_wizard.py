@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from legs.models import Cause, Choice
+from legs.knowledge.models import Cause, Choice
 from tests.browser import (
     PageAt,
     assert_no_console_errors,

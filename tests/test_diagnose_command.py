@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from legs.diagnosis import assess
-from legs.knowledge import get_knowledge
+from legs.assessment.engine import assess
+from legs.knowledge.published import get_knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
 

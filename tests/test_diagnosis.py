@@ -10,31 +10,28 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from legs.diagnosis import (
-    EMERGENCY,
-    LEVEL_RANK,
+from legs.assessment.engine import (
     LIKELY,
     LIKELY_SCORE,
     MIN_LISTED_SCORE,
+    POSSIBLE,
+    InvalidAnswers,
+    Result,
+    assess,
+)
+from legs.knowledge.snapshot import (
     MULTI,
     NONE_VALUE,
-    POSSIBLE,
     SAFETY_STEP,
-    SELF_CARE,
     SINGLE,
-    SOON,
-    STOP_LEVELS,
-    URGENT,
     CauseInfo,
     ChoiceInfo,
-    InvalidAnswers,
     Knowledge,
     QuestionInfo,
     RemedyInfo,
-    Result,
     StepInfo,
-    assess,
 )
+from legs.knowledge.triage import EMERGENCY, LEVEL_RANK, SELF_CARE, SOON, STOP_LEVELS, URGENT
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "legs" / "seed"
 
@@ -617,14 +614,14 @@ def test_arbitrary_json_gives_a_result_or_a_clear_error_and_nothing_else(raw: ob
 
 @pytest.mark.usefixtures("seeded")
 def test_the_database_snapshot_matches_the_seed_files() -> None:
-    from legs.knowledge import load_knowledge
+    from legs.knowledge.published import load_knowledge
 
     assert load_knowledge() == SEED
 
 
 @pytest.mark.usefixtures("seeded")
 def test_the_snapshot_loads_in_five_queries(django_assert_num_queries: Any) -> None:
-    from legs.knowledge import load_knowledge
+    from legs.knowledge.published import load_knowledge
 
     # causes, remedies, evidence, choices, questions with their steps
     with django_assert_num_queries(5):
@@ -636,8 +633,8 @@ def test_the_snapshot_loads_in_five_queries(django_assert_num_queries: Any) -> N
 def test_the_snapshot_is_cached_until_an_editor_changes_something(
     django_assert_num_queries: Any,
 ) -> None:
-    from legs.knowledge import clear_local_cache, get_knowledge
-    from legs.models import KnowledgeRevision
+    from legs.knowledge.models import KnowledgeRevision
+    from legs.knowledge.published import clear_local_cache, get_knowledge
 
     # revision, then the five loading queries
     with django_assert_num_queries(6):
@@ -657,8 +654,8 @@ def test_the_snapshot_is_cached_until_an_editor_changes_something(
 
 @pytest.mark.usefixtures("seeded")
 def test_saving_a_choice_gives_new_results_at_once() -> None:
-    from legs.knowledge import get_knowledge
-    from legs.models import Choice
+    from legs.knowledge.models import Choice
+    from legs.knowledge.published import get_knowledge
 
     assert assess({"legs": "one"}, get_knowledge()).triage == SELF_CARE
     choice = Choice.objects.get(question__key="legs", value="one")
@@ -672,8 +669,8 @@ def test_saving_a_choice_gives_new_results_at_once() -> None:
 
 @pytest.mark.usefixtures("seeded")
 def test_saving_evidence_gives_new_results_at_once() -> None:
-    from legs.knowledge import get_knowledge
-    from legs.models import Evidence
+    from legs.knowledge.models import Evidence
+    from legs.knowledge.published import get_knowledge
 
     answers = {"warmup": "none"}
     assert assess(answers, get_knowledge()).causes[0].score == 4.0
@@ -687,8 +684,8 @@ def test_saving_evidence_gives_new_results_at_once() -> None:
 
 @pytest.mark.usefixtures("seeded")
 def test_unpublished_causes_are_not_scored() -> None:
-    from legs.knowledge import get_knowledge
-    from legs.models import Cause
+    from legs.knowledge.models import Cause
+    from legs.knowledge.published import get_knowledge
 
     answers = {"warmup": "none", "timing": "early_then_eases"}
     assert slugs(assess(answers, get_knowledge())) == ["insufficient-warmup"]
@@ -700,8 +697,8 @@ def test_unpublished_causes_are_not_scored() -> None:
 
 @pytest.mark.usefixtures("seeded")
 def test_the_safety_step_stays_first_and_inactive_questions_are_not_asked() -> None:
-    from legs.knowledge import get_knowledge
-    from legs.models import Question, Step
+    from legs.knowledge.models import Question, Step
+    from legs.knowledge.published import get_knowledge
 
     Step.objects.filter(key=SAFETY_STEP).update(order=99)
     Question.objects.filter(key="legs").update(active=False)
@@ -720,7 +717,7 @@ def test_the_safety_step_stays_first_and_inactive_questions_are_not_asked() -> N
 
 @pytest.mark.django_db
 def test_an_empty_knowledge_base_gives_an_empty_snapshot() -> None:
-    from legs.knowledge import get_knowledge
+    from legs.knowledge.published import get_knowledge
 
     knowledge = get_knowledge()
     assert knowledge.questions == {}

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from legs.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
+from legs.history.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
 from tests.factories import PASSWORD, make_user
 from tests.test_history import SPIKE, TIRED, URGENT, make_episode
 

@@ -18,19 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from legs.diagnosis import assess
-from legs.knowledge import get_knowledge
-from legs.models import (
-    Cause,
-    Choice,
-    Episode,
-    EpisodeCause,
-    EpisodeRemedy,
-    FollowUp,
-    Remedy,
-)
-from legs.services import RunContext, episode_create
-from legs.wizard import RESULT_SESSION_KEY
+from legs.assessment.engine import assess
+from legs.assessment.wizard import RESULT_SESSION_KEY
+from legs.history.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
+from legs.history.services import RunContext, episode_create
+from legs.knowledge.models import Cause, Choice, Remedy
+from legs.knowledge.published import get_knowledge
 from tests.factories import PASSWORD, make_staff, make_superuser, make_user
 from tests.test_accounts import activation_links
 
@@ -140,14 +133,16 @@ def run_form(token: str, **overrides: str) -> dict[str, str]:
 
 def walk_wizard(client: Client, answers: Mapping[str, Any]) -> Any:
     """Answer every step the real wizard shows; returns the page it ends on."""
-    response = client.get(reverse("legs:wizard"), follow=True)
+    response = client.get(reverse("assessment:wizard"), follow=True)
     for _ in range(20):
         if response.resolver_match.url_name != "wizard_step":
             return response
         step = response.context["step"]
         data: dict[str, Any] = {f"{WIZARD_PREFIX}-current_step": step.key}
         data.update({f"{step.key}-{k}": answers[k] for k in step.questions if k in answers})
-        response = client.post(reverse("legs:wizard_step", args=[step.key]), data, follow=True)
+        response = client.post(
+            reverse("assessment:wizard_step", args=[step.key]), data, follow=True
+        )
     raise AssertionError("the wizard never finished")
 
 
@@ -261,25 +256,25 @@ def test_a_logged_in_runner_sees_the_save_form_with_a_one_time_token(
     owner_client: Client,
 ) -> None:
     put_result_in_session(owner_client)
-    page = owner_client.get(reverse("legs:result")).content.decode()
+    page = owner_client.get(reverse("assessment:result")).content.decode()
     assert 'action="/history/save/"' in page
     token = save_token(page)
     # The same result keeps its token when the page is shown again.
-    again = owner_client.get(reverse("legs:result")).content.decode()
+    again = owner_client.get(reverse("assessment:result")).content.decode()
     assert save_token(again) == token
     # A new result gets a new one.
     put_result_in_session(owner_client, SPIKE)
-    assert save_token(owner_client.get(reverse("legs:result")).content.decode()) != token
+    assert save_token(owner_client.get(reverse("assessment:result")).content.decode()) != token
 
 
 def test_after_a_warning_sign_the_save_form_waits_folded(owner_client: Client) -> None:
     put_result_in_session(owner_client, URGENT)
-    page = owner_client.get(reverse("legs:result")).content.decode()
+    page = owner_client.get(reverse("assessment:result")).content.decode()
     details = re.search(r'<details class="save-details"([^>]*)>', page)
     assert details is not None
     assert "open" not in details.group(1)
     put_result_in_session(owner_client, TIRED)
-    page = owner_client.get(reverse("legs:result")).content.decode()
+    page = owner_client.get(reverse("assessment:result")).content.decode()
     details = re.search(r'<details class="save-details"([^>]*)>', page)
     assert details is not None
     assert "open" in details.group(1)
@@ -291,7 +286,7 @@ def test_saving_creates_the_episode_with_the_run_in_the_runners_unit(
     runner = make_user("miles@example.com", distance_unit="mi")
     client.force_login(runner)
     put_result_in_session(client)
-    page = client.get(reverse("legs:result")).content.decode()
+    page = client.get(reverse("assessment:result")).content.decode()
     assert 'value="mi" selected' in page
     token = save_token(page)
     response = client.post(
@@ -310,14 +305,14 @@ def test_saving_creates_the_episode_with_the_run_in_the_runners_unit(
     detail = client.get(episode.get_absolute_url()).content.decode()
     assert "10.00 mi" in detail
     # The result page now points to the saved episode instead of offering to save again.
-    result_page = client.get(reverse("legs:result")).content.decode()
+    result_page = client.get(reverse("assessment:result")).content.decode()
     assert episode.get_absolute_url() in result_page
     assert 'name="token"' not in result_page
 
 
 def test_a_double_submit_creates_one_episode(owner_client: Client, owner: User) -> None:
     put_result_in_session(owner_client)
-    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    token = save_token(owner_client.get(reverse("assessment:result")).content.decode())
     first = owner_client.post(reverse("history:save"), run_form(token))
     second = owner_client.post(reverse("history:save"), run_form(token))
     assert Episode.objects.filter(owner=owner).count() == 1
@@ -326,9 +321,9 @@ def test_a_double_submit_creates_one_episode(owner_client: Client, owner: User) 
 
 def test_a_form_from_an_earlier_result_saves_nothing(owner_client: Client, owner: User) -> None:
     put_result_in_session(owner_client)
-    old_token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    old_token = save_token(owner_client.get(reverse("assessment:result")).content.decode())
     put_result_in_session(owner_client, SPIKE)
-    owner_client.get(reverse("legs:result"))
+    owner_client.get(reverse("assessment:result"))
     response = owner_client.post(reverse("history:save"), run_form(old_token), follow=True)
     assert not Episode.objects.exists()
     assert "belonged to an earlier result" in response.content.decode()
@@ -350,7 +345,7 @@ def test_bad_run_details_come_back_with_a_message_by_the_field(
     owner_client: Client, field: str, value: str, message: str
 ) -> None:
     put_result_in_session(owner_client)
-    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    token = save_token(owner_client.get(reverse("assessment:result")).content.decode())
     response = owner_client.post(reverse("history:save"), run_form(token, **{field: value}))
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -360,7 +355,7 @@ def test_bad_run_details_come_back_with_a_message_by_the_field(
 
 def test_a_run_date_in_the_future_is_a_field_error(owner_client: Client) -> None:
     put_result_in_session(owner_client)
-    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    token = save_token(owner_client.get(reverse("assessment:result")).content.decode())
     future = (timezone.localdate() + timedelta(days=3)).isoformat()
     response = owner_client.post(reverse("history:save"), run_form(token, run_date=future))
     assert response.status_code == 200
@@ -373,7 +368,7 @@ def test_saving_without_a_result_sends_the_runner_to_the_assessment(
 ) -> None:
     response = owner_client.post(reverse("history:save"), run_form(str(uuid.uuid4())))
     assert response.status_code == 302
-    assert response["Location"] == reverse("legs:wizard")
+    assert response["Location"] == reverse("assessment:wizard")
     assert not Episode.objects.exists()
 
 
@@ -386,12 +381,12 @@ def test_saving_a_damaged_stored_result_sends_the_runner_to_the_assessment(
     owner_client: Client, damaged: object, form: dict[str, str]
 ) -> None:
     put_result_in_session(owner_client)
-    token = save_token(owner_client.get(reverse("legs:result")).content.decode())
+    token = save_token(owner_client.get(reverse("assessment:result")).content.decode())
     session = owner_client.session
     session[RESULT_SESSION_KEY] = {**session[RESULT_SESSION_KEY], "result": damaged}
     session.save()
     response = owner_client.post(reverse("history:save"), run_form(token, **form), follow=True)
-    assert response.redirect_chain[0] == (reverse("legs:wizard"), 302)
+    assert response.redirect_chain[0] == (reverse("assessment:wizard"), 302)
     assert "There is no result to save any more" in response.content.decode()
     assert not Episode.objects.exists()
 
@@ -400,7 +395,7 @@ def test_a_result_stored_before_it_was_kept_as_text_still_shows_and_saves(
     owner_client: Client,
 ) -> None:
     put_result_in_session(owner_client, parsed=True)
-    page = owner_client.get(reverse("legs:result"))
+    page = owner_client.get(reverse("assessment:result"))
     assert page.status_code == 200
     response = owner_client.post(
         reverse("history:save"), run_form(save_token(page.content.decode()))
@@ -420,13 +415,15 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
     token = save_token(result_page.content.decode())
 
     response = client.post(reverse("history:save"), run_form(token, distance="21.1"))
-    login_url = reverse("accounts:login") + "?next=" + reverse("legs:result").replace("/", "%2F")
+    login_url = (
+        reverse("accounts:login") + "?next=" + reverse("assessment:result").replace("/", "%2F")
+    )
     assert response.status_code == 302
     assert response["Location"] == login_url
     assert not Episode.objects.exists()
 
     login_page = client.get(response["Location"]).content.decode()
-    signup_url = reverse("accounts:signup") + "?next=" + reverse("legs:result")
+    signup_url = reverse("accounts:signup") + "?next=" + reverse("assessment:result")
     assert signup_url in login_page
     response = client.post(
         signup_url,
@@ -436,7 +433,7 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
             "distance_unit": "km",
             "password1": PASSWORD,
             "password2": PASSWORD,
-            "next": reverse("legs:result"),
+            "next": reverse("assessment:result"),
         },
     )
     assert response.status_code == 302
@@ -449,7 +446,7 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
     assert message.to == ["new.runner@example.com"]
     response = client.get(activation_links(message)["text"])
     assert response.status_code == 302
-    assert response["Location"] == reverse("legs:result")
+    assert response["Location"] == reverse("assessment:result")
 
     back = client.get(response["Location"]).content.decode()
     assert client.session[RESULT_SESSION_KEY] == stored_before
@@ -467,15 +464,15 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
 def test_an_anonymous_runner_logs_in_and_saves(client: Client) -> None:
     runner = make_user("returning@example.com")
     put_result_in_session(client)
-    token = save_token(client.get(reverse("legs:result")).content.decode())
+    token = save_token(client.get(reverse("assessment:result")).content.decode())
     response = client.post(reverse("history:save"), run_form(token, heaviness="9"))
     assert response["Location"].startswith(reverse("accounts:login"))
     response = client.post(
         response["Location"],
-        {"username": runner.email, "password": PASSWORD, "next": reverse("legs:result")},
+        {"username": runner.email, "password": PASSWORD, "next": reverse("assessment:result")},
     )
-    assert response["Location"] == reverse("legs:result")
-    back = client.get(reverse("legs:result"))
+    assert response["Location"] == reverse("assessment:result")
+    back = client.get(reverse("assessment:result"))
     assert back.context["save_form"].initial["heaviness"] == "9"
     client.post(reverse("history:save"), run_form(token, heaviness="9"))
     assert Episode.objects.get(owner=runner).heaviness == 9
@@ -813,15 +810,17 @@ def test_superusers_can_look_at_episodes_read_only_in_the_admin(
 ) -> None:
     episode = make_episode(owner)
     client.force_login(make_superuser())
-    changelist = client.get(reverse("admin:legs_episode_changelist"), {"q": owner.email})
+    changelist = client.get(reverse("admin:history_episode_changelist"), {"q": owner.email})
     assert changelist.status_code == 200
     assert episode in changelist.context["cl"].result_list
-    change = client.get(reverse("admin:legs_episode_change", args=[episode.pk]))
+    change = client.get(reverse("admin:history_episode_change", args=[episode.pk]))
     assert change.status_code == 200
     assert not change.context["has_change_permission"]
     assert b'name="_save"' not in change.content
-    assert client.get(reverse("admin:legs_episode_add")).status_code == 403
-    assert client.post(reverse("admin:legs_episode_delete", args=[episode.pk])).status_code == 403
+    assert client.get(reverse("admin:history_episode_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:history_episode_delete", args=[episode.pk])).status_code == 403
+    )
     assert Episode.objects.filter(pk=episode.pk).exists()
 
 
@@ -832,10 +831,10 @@ def test_staff_editors_never_see_episodes_in_the_admin(client: Client, owner: Us
     editor.user_permissions.set(Permission.objects.all())
     client.force_login(editor)
     index = client.get(reverse("admin:index")).content.decode()
-    assert reverse("admin:legs_episode_changelist") not in index
-    changelist = client.get(reverse("admin:legs_episode_changelist"), {"q": owner.email})
+    assert reverse("admin:history_episode_changelist") not in index
+    changelist = client.get(reverse("admin:history_episode_changelist"), {"q": owner.email})
     assert changelist.status_code == 403
-    change = client.get(reverse("admin:legs_episode_change", args=[episode.pk]))
+    change = client.get(reverse("admin:history_episode_change", args=[episode.pk]))
     assert change.status_code == 403
     assert (
         client.get(reverse("admin:app_list", args=["legs"])).content.decode().count("episode") == 0
@@ -864,4 +863,4 @@ def test_the_admin_changelist_runs_the_same_queries_for_any_number_of_episodes(
     # 1 session, 2 user, 3 count of the filtered list, 4 count of all, 5 episodes joined
     # with their owners, 6 first and last run date, 7 the days for the date drill-down
     with django_assert_num_queries(7):
-        assert client.get(reverse("admin:legs_episode_changelist")).status_code == 200
+        assert client.get(reverse("admin:history_episode_changelist")).status_code == 200

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from legs.insights import (
+from legs.history.insights import (
     CHART_POINTS,
     FACTORS,
     MIN_GROUP,
@@ -24,9 +24,8 @@ from legs.insights import (
     load_spikes,
     personal_patterns,
 )
-from legs.knowledge import get_knowledge
-from legs.models import EpisodeRemedy, FollowUp, KnowledgeRevision
-from legs.services import (
+from legs.history.models import EpisodeRemedy, FollowUp
+from legs.history.services import (
     RunContext,
     episode_create,
     episode_delete,
@@ -34,6 +33,8 @@ from legs.services import (
     episode_update_run_context,
     follow_up_save,
 )
+from legs.knowledge.models import KnowledgeRevision
+from legs.knowledge.published import get_knowledge
 from tests.factories import make_user
 from tests.test_history import SPIKE, TIRED, make_episode, make_result
 

@@ -10,14 +10,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from legs.models import Category, Cause, Faq, Remedy, RemedyKind, Source
+from legs.knowledge.models import Category, Cause, Faq, Remedy, RemedyKind, Source
 from tests.factories import make_cause, make_choice, make_question, make_staff, make_step, make_user
 
 pytestmark = pytest.mark.django_db
 
-CAUSES_URL = reverse("legs:cause_list")
-FAQ_URL = reverse("legs:faq")
-WARNINGS_URL = reverse("legs:warning_signs")
+CAUSES_URL = reverse("knowledge:cause_list")
+FAQ_URL = reverse("knowledge:faq")
+WARNINGS_URL = reverse("knowledge:warning_signs")
 
 
 def html(response: Any) -> str:

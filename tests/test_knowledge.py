@@ -14,10 +14,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
-from legs.exchange import SEED_DIR, export_knowledge, import_knowledge
-from legs.knowledge import get_knowledge
-from legs.markup import render_markdown
-from legs.models import (
+from legs.knowledge.exchange import SEED_DIR, export_knowledge, import_knowledge
+from legs.knowledge.markup import render_markdown
+from legs.knowledge.models import (
     Cause,
     Choice,
     Evidence,
@@ -27,8 +26,9 @@ from legs.models import (
     Remedy,
     Source,
     Step,
-    TriageLevel,
 )
+from legs.knowledge.published import get_knowledge
+from legs.knowledge.triage import TriageLevel
 from tests.factories import make_cause, make_choice, make_evidence, make_question, make_step
 
 pytestmark = pytest.mark.django_db
@@ -495,7 +495,7 @@ def test_import_from_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_import_documents_with_a_non_object_is_refused() -> None:
-    from legs.exchange import KnowledgeFileError
+    from legs.knowledge.exchange import KnowledgeFileError
 
     with pytest.raises(KnowledgeFileError, match="document 1: expected a JSON object"):
         import_knowledge([["not", "an", "object"]])

@@ -231,9 +231,9 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 call_command("load_knowledge_base", verbosity=0)
 from accounts.models import User
-from legs.diagnosis import assess
-from legs.knowledge import get_knowledge
-from legs.services import RunContext, episode_create
+from legs.assessment.engine import assess
+from legs.knowledge.published import get_knowledge
+from legs.history.services import RunContext, episode_create
 
 knowledge = get_knowledge()
 answer_sets = [
@@ -265,7 +265,7 @@ import json
 import django
 django.setup()
 from django.apps import apps
-from legs.models import Episode
+from legs.history.models import Episode
 
 counts = {m._meta.db_table: m._default_manager.count() for m in apps.get_models()}
 episodes = [

@@ -38,7 +38,7 @@ def test_home_says_what_the_site_does_and_offers_the_assessment(client: Client) 
     assert "warning signs" in text_of(content)
     start = re.search(r'<a[^>]*href="([^"]+)"[^>]*>\s*Start an assessment\s*</a>', content)
     assert start, "no 'Start an assessment' link"
-    assert start.group(1) == reverse("legs:wizard")
+    assert start.group(1) == reverse("assessment:wizard")
 
 
 def test_home_points_members_to_their_history_and_visitors_to_sign_up(client: Client) -> None:
@@ -86,7 +86,7 @@ def test_every_page_has_skip_link_landmarks_and_the_safety_footer(
     assert '<nav class="navbar' in content and 'aria-label="Main"' in content
     footer = content[content.index("<footer") :]
     assert "Not a diagnosis." in footer
-    for target in ("about", "privacy", "legs:faq"):
+    for target in ("about", "privacy", "knowledge:faq"):
         assert f'href="{reverse(target)}"' in footer
 
 
@@ -168,7 +168,7 @@ def test_bad_host_gets_the_400_page(client: Client) -> None:
 
 def test_crash_gets_the_standalone_500_page_with_the_safety_advice() -> None:
     client = Client(raise_request_exception=False)
-    with mock.patch("legs.views.render", side_effect=RuntimeError("boom")):
+    with mock.patch("config.views.render", side_effect=RuntimeError("boom")):
         response = client.get(reverse("home"))
     assert response.status_code == 500
     content = response.content.decode()

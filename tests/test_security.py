@@ -33,11 +33,11 @@ from hypothesis import strategies as st
 from accounts.models import User
 from accounts.tokens import activation_token
 from config.ratelimit import RateLimitMiddleware, client_address, parse_rate
-from legs.diagnosis import assess
-from legs.knowledge import get_knowledge
-from legs.models import Episode, EpisodeRemedy
-from legs.services import RunContext, episode_create
-from legs.wizard import RESULT_SESSION_KEY
+from legs.assessment.engine import assess
+from legs.assessment.wizard import RESULT_SESSION_KEY
+from legs.history.models import Episode, EpisodeRemedy
+from legs.history.services import RunContext, episode_create
+from legs.knowledge.published import get_knowledge
 from tests.factories import PASSWORD, make_user
 
 WIZARD_PREFIX = "assessment_wizard"

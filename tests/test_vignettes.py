@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from legs.diagnosis import STOP_LEVELS
-from legs.wizard import RESULT_SESSION_KEY
+from legs.assessment.wizard import RESULT_SESSION_KEY
+from legs.knowledge.triage import STOP_LEVELS
 from tests.test_wizard import walk_wizard
 
 VIGNETTES: list[dict[str, Any]] = json.loads(

@@ -14,10 +14,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from legs.diagnosis import assess
-from legs.knowledge import get_knowledge
-from legs.models import Choice, Evidence, KnowledgeRevision, Question, Step
-from legs.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, SKIP_LABEL
+from legs.assessment.engine import assess
+from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, SKIP_LABEL
+from legs.knowledge.models import Choice, Evidence, KnowledgeRevision, Question, Step
+from legs.knowledge.published import get_knowledge
 from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -46,7 +46,7 @@ SELF_CARE: dict[str, Any] = {
 
 
 def step_url(step: str) -> str:
-    return reverse("legs:wizard_step", args=[step])
+    return reverse("assessment:wizard_step", args=[step])
 
 
 def step_data(step: str, answers: Mapping[str, Any], current: str | None = None) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def post_step(client: Client, step: str, answers: Mapping[str, Any], **extra: An
 
 def walk_wizard(client: Client, answers: Mapping[str, Any]) -> tuple[Any, list[str]]:
     """Answer each step the wizard shows from `answers`; the last page and the steps seen."""
-    response = client.get(reverse("legs:wizard"), follow=True)
+    response = client.get(reverse("assessment:wizard"), follow=True)
     seen: list[str] = []
     for _ in range(20):
         if response.resolver_match.url_name != "wizard_step":
@@ -104,7 +104,7 @@ def stored(client: Client) -> dict[str, Any]:
 
 
 def test_the_assessment_starts_at_the_warning_signs(client: Client) -> None:
-    response = client.get(reverse("legs:wizard"))
+    response = client.get(reverse("assessment:wizard"))
     assert response.status_code == 302
     assert response["Location"] == step_url("safety")
     page = client.get(step_url("safety"))
@@ -116,7 +116,7 @@ def test_the_assessment_starts_at_the_warning_signs(client: Client) -> None:
 def test_a_full_walk_through_every_step_gives_the_result(client: Client) -> None:
     response, seen = walk_wizard(client, SELF_CARE)
     assert seen == STEPS
-    assert response.redirect_chain[-1] == (reverse("legs:result"), 302)
+    assert response.redirect_chain[-1] == (reverse("assessment:result"), 302)
     assert response.status_code == 200
     saved = stored(client)
     assert saved.keys() == {"answers", "result", "knowledge_version", "created"}
@@ -146,18 +146,18 @@ def test_a_help_now_answer_at_step_one_ends_the_wizard_at_once(
 ) -> None:
     response = post_step(client, "safety", {"warning_signs": [sign]})
     assert response.status_code == 302
-    assert response["Location"] == reverse("legs:result")
+    assert response["Location"] == reverse("assessment:result")
     saved = stored(client)
     assert saved["answers"] == {"warning_signs": [sign]}
     assert saved["result"]["causes"] == []
-    page = text(client.get(reverse("legs:result")))
+    page = text(client.get(reverse("assessment:result")))
     assert heading in page
     message = Choice.objects.get(question__key="warning_signs", value=sign).triage_message
     assert message.split(".")[0] in page
     assert "Because you said" not in page
     assert "causes-heading" not in page
     # The wizard itself starts afresh afterwards.
-    assert client.get(reverse("legs:wizard"))["Location"] == step_url("safety")
+    assert client.get(reverse("assessment:wizard"))["Location"] == step_url("safety")
     assert checked(client.get(step_url("safety")), "safety", "warning_signs") == set()
 
 
@@ -348,12 +348,12 @@ def test_a_missing_management_form_is_a_bad_request(client: Client) -> None:
 def test_a_page_naming_a_step_that_no_longer_exists_restarts_politely(client: Client) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     response = client.post(step_url("pattern"), step_data("pattern", {}, current="gone"))
-    assert response["Location"] == reverse("legs:wizard")
+    assert response["Location"] == reverse("assessment:wizard")
     assert RESTART_MESSAGE in client.get(step_url("safety")).content.decode()
 
 
 def test_an_unknown_step_address_goes_to_the_first_step(client: Client) -> None:
-    response = client.get(reverse("legs:wizard_step", args=["no-such-step"]))
+    response = client.get(reverse("assessment:wizard_step", args=["no-such-step"]))
     assert response.status_code == 302
     assert response["Location"] == step_url("safety")
 
@@ -361,9 +361,9 @@ def test_an_unknown_step_address_goes_to_the_first_step(client: Client) -> None:
 def test_start_again_forgets_the_answers(client: Client) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     post_step(client, "pattern", {"legs": "one"})
-    response = client.get(reverse("legs:wizard") + "?reset=1")
+    response = client.get(reverse("assessment:wizard") + "?reset=1")
     assert response["Location"].startswith(step_url("safety"))
-    assert client.get(step_url("pattern"))["Location"] == reverse("legs:wizard")
+    assert client.get(step_url("pattern"))["Location"] == reverse("assessment:wizard")
 
 
 def test_a_wizard_post_costs_a_fixed_number_of_queries(
@@ -444,7 +444,7 @@ def test_an_inactive_question_is_not_asked(client: Client) -> None:
 
 def test_without_its_warning_signs_the_assessment_is_not_offered(client: Client) -> None:
     Question.objects.filter(key="warning_signs").update(active=False)
-    response = client.get(reverse("legs:wizard"))
+    response = client.get(reverse("assessment:wizard"))
     assert response.status_code == 503
     assert "not available right now" in response.content.decode()
 
@@ -458,7 +458,7 @@ def test_an_empty_knowledge_base_shows_a_friendly_page(client: Client) -> None:
 
 
 def get_cause(slug: str) -> Any:
-    from legs.models import Cause
+    from legs.knowledge.models import Cause
 
     return Cause.objects.get(slug=slug)
 
@@ -469,13 +469,13 @@ def get_cause(slug: str) -> Any:
 def test_the_result_page_explains_each_cause(client: Client) -> None:
     walk_wizard(client, SELF_CARE)
     result = stored(client)["result"]
-    response = client.get(reverse("legs:result"))
+    response = client.get(reverse("assessment:result"))
     page = text(response)
     assert response.status_code == 200
     assert "No warning signs in your answers" in page
     assert "triage-self_care" in page
     for cause in result["causes"][:6]:
-        assert f'href="{reverse("legs:cause_detail", args=[cause["slug"]])}"' in page
+        assert f'href="{reverse("knowledge:cause_detail", args=[cause["slug"]])}"' in page
         assert cause["band"].capitalize() in page
         for reason in cause["because"]:
             assert reason["text"] in page
@@ -487,7 +487,7 @@ def test_the_result_page_explains_each_cause(client: Client) -> None:
 
 def test_the_result_page_can_be_printed_without_inline_script(client: Client) -> None:
     walk_wizard(client, SELF_CARE)
-    page = client.get(reverse("legs:result")).content.decode()
+    page = client.get(reverse("assessment:result")).content.decode()
     assert re.search(r"<button[^>]*data-print[^>]*>\s*Print", page)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
     assert " onclick=" not in page
@@ -498,7 +498,7 @@ def test_the_result_page_can_be_printed_without_inline_script(client: Client) ->
 
 def test_a_see_a_doctor_soon_result_shows_the_warnings_and_the_causes(client: Client) -> None:
     walk_wizard(client, {**SELF_CARE, "symptoms": ["breathless_on_easy_runs"]})
-    page = text(client.get(reverse("legs:result")))
+    page = text(client.get(reverse("assessment:result")))
     assert "Book a doctor's appointment in the coming days" in page
     message = Choice.objects.get(question__key="symptoms", value="breathless_on_easy_runs")
     assert message.triage_message.split(".")[0] in page
@@ -507,8 +507,8 @@ def test_a_see_a_doctor_soon_result_shows_the_warnings_and_the_causes(client: Cl
 
 def test_anonymous_runners_are_invited_to_sign_up_or_log_in(client: Client) -> None:
     walk_wizard(client, SELF_CARE)
-    page = client.get(reverse("legs:result")).content.decode()
-    next_part = "?next=" + reverse("legs:result")
+    page = client.get(reverse("assessment:result")).content.decode()
+    next_part = "?next=" + reverse("assessment:result")
     assert f'href="{reverse("accounts:signup")}{next_part}"' in page
     assert f'href="{reverse("accounts:login")}{next_part}"' in page
 
@@ -516,14 +516,14 @@ def test_anonymous_runners_are_invited_to_sign_up_or_log_in(client: Client) -> N
 def test_logged_in_runners_are_not_asked_to_sign_up(client: Client) -> None:
     client.force_login(make_user())
     walk_wizard(client, SELF_CARE)
-    page = client.get(reverse("legs:result")).content.decode()
+    page = client.get(reverse("assessment:result")).content.decode()
     assert reverse("accounts:signup") + "?next=" not in page
     assert "This is not a diagnosis" in page
 
 
 def test_no_result_yet_sends_the_runner_to_the_questions(client: Client) -> None:
-    response = client.get(reverse("legs:result"), follow=True)
-    assert response.redirect_chain[0] == (reverse("legs:wizard"), 302)
+    response = client.get(reverse("assessment:result"), follow=True)
+    assert response.redirect_chain[0] == (reverse("assessment:wizard"), 302)
     assert "There is no assessment result yet" in response.content.decode()
 
 
@@ -545,9 +545,9 @@ def test_a_damaged_stored_result_sends_the_runner_to_the_questions(
     session = client.session
     session[RESULT_SESSION_KEY] = bad
     session.save()
-    response = client.get(reverse("legs:result"))
+    response = client.get(reverse("assessment:result"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("legs:wizard")
+    assert response["Location"] == reverse("assessment:wizard")
 
 
 def test_a_stored_help_now_result_never_lists_causes(client: Client) -> None:
@@ -558,13 +558,13 @@ def test_a_stored_help_now_result_never_lists_causes(client: Client) -> None:
     result["triage"] = "emergency"
     session[RESULT_SESSION_KEY] = {**saved, "result": json.dumps(result)}
     session.save()
-    page = client.get(reverse("legs:result")).content.decode()
+    page = client.get(reverse("assessment:result")).content.decode()
     assert "Get emergency help now" in page
     assert "Because you said" not in page
 
 
 def test_the_result_page_is_not_cached(client: Client) -> None:
     walk_wizard(client, SELF_CARE)
-    response = client.get(reverse("legs:result"))
+    response = client.get(reverse("assessment:result"))
     assert "no-store" in response["Cache-Control"]
     assert "no-store" in client.get(step_url("safety"))["Cache-Control"]

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import legs.models
+import legs.history.models
 import uuid
 from decimal import Decimal
 from django.conf import settings
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('token', models.UUIDField(default=uuid.uuid4, editable=False, help_text='One-time key sent with the save form, so a double submit saves only once.')),
-                ('run_date', models.DateField(default=django.utils.timezone.localdate, validators=[legs.models.validate_not_future], verbose_name='date of the run')),
+                ('run_date', models.DateField(default=django.utils.timezone.localdate, validators=[legs.history.models.validate_not_future], verbose_name='date of the run')),
                 ('distance_km', models.DecimalField(blank=True, decimal_places=3, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('1000'))], verbose_name='distance (km)')),
                 ('duration', models.DurationField(blank=True, null=True)),
                 ('heaviness', models.PositiveSmallIntegerField(blank=True, help_text='How heavy the legs felt, from 1 (barely) to 10 (could hardly run).', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),

@@ -1,0 +1,297 @@
+"""The assessment wizard: steps and questions come from the knowledge base."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import takewhile
+from typing import Any, ClassVar, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from formtools.wizard.views import NamedUrlSessionWizardView
+
+from legs.knowledge.published import get_knowledge
+from legs.knowledge.snapshot import (
+    MULTI,
+    NONE_VALUE,
+    SAFETY_STEP,
+    Knowledge,
+    QuestionInfo,
+    StepInfo,
+)
+
+from .engine import Answers, Result, assess
+
+# The history app saves this after login; keep the key and the stored shape stable.
+RESULT_SESSION_KEY = "legs_assessment_result"
+SKIP_LABEL = "Skip this question"
+RESTART_MESSAGE = (
+    "We could not find your earlier answers (they are cleared after a while, and when you "
+    "finish), so the assessment starts again from the first step."
+)
+
+
+class StepForm(forms.Form):
+    """One wizard step; its fields are the step's questions."""
+
+    step: ClassVar[StepInfo]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, field in self.fields.items():
+            value = cleaned.get(name)
+            is_multi = isinstance(field, forms.MultipleChoiceField)
+            if is_multi and value and NONE_VALUE in value and len(value) > 1:
+                self.add_error(
+                    name,
+                    "“None of these” cannot be ticked together with another answer. "
+                    "Untick one of them.",
+                )
+        return cleaned
+
+    def answers(self) -> Answers:
+        """The step's answers in the engine's form; skipped questions are left out."""
+        result: Answers = {}
+        for name, value in self.cleaned_data.items():
+            if value:
+                result[name] = list(value) if isinstance(value, list) else str(value)
+        return result
+
+
+def question_field(question: QuestionInfo) -> forms.Field:
+    choices: list[tuple[str, str]] = [(c.value, c.label) for c in question.choices.values()]
+    if question.kind == MULTI:
+        required = "Please answer this question (tick “None of these” if nothing applies)."
+    else:
+        required = "Please answer this question."
+    error_messages = {
+        "required": required,
+        "invalid_choice": "Pick one of the answers shown.",
+        "invalid_list": "Pick from the answers shown.",
+    }
+    field_class: type[forms.ChoiceField]
+    widget: type[forms.RadioSelect | forms.CheckboxSelectMultiple]
+    if question.kind == MULTI:
+        field_class, widget = forms.MultipleChoiceField, forms.CheckboxSelectMultiple
+    else:
+        field_class, widget = forms.ChoiceField, forms.RadioSelect
+        if not question.required:
+            # A way back to "no answer" after a radio button has been picked.
+            choices.append(("", SKIP_LABEL))
+    return field_class(
+        choices=choices,
+        widget=widget(attrs={"class": "form-check-input"}),
+        label=question.text,
+        help_text=question.help_text,
+        required=question.required,
+        error_messages=error_messages,
+    )
+
+
+def build_step_form(knowledge: Knowledge, step: StepInfo) -> type[StepForm]:
+    attrs: dict[str, Any] = {
+        key: question_field(knowledge.questions[key]) for key in step.questions
+    }
+    attrs["step"] = step
+    name = f"{step.key.title().replace('_', '').replace('-', '')}StepForm"
+    return cast("type[StepForm]", type(name, (StepForm,), attrs))
+
+
+# Form classes for the current snapshot only. The snapshot itself is kept alongside, so
+# its id cannot be reused by a newer snapshot while the entry exists.
+_form_cache: dict[int, tuple[Knowledge, OrderedDict[str, type[StepForm]]]] = {}
+
+
+def step_forms(knowledge: Knowledge) -> OrderedDict[str, type[StepForm]]:
+    cached = _form_cache.get(id(knowledge))
+    if cached is None or cached[0] is not knowledge:
+        forms_ = OrderedDict((s.key, build_step_form(knowledge, s)) for s in knowledge.steps)
+        cached = (knowledge, forms_)
+        _form_cache.clear()
+        _form_cache[id(knowledge)] = cached
+    return cached[1]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """The latest result kept in the session, for the result page and for saving it."""
+
+    answers: Answers
+    result: Result
+    # The knowledge-base revision the result was scored with.
+    knowledge_version: int
+    # When it was stored: tells this result from any other of the same session.
+    created: str
+
+    def save(self, session: SessionBase) -> None:
+        session[RESULT_SESSION_KEY] = {
+            "answers": self.answers,
+            "result": self.result.to_dict(),
+            "knowledge_version": self.knowledge_version,
+            "created": self.created,
+        }
+
+    @classmethod
+    def load(cls, session: SessionBase) -> StoredResult | None:
+        """The stored result, or None when there is none or it is damaged (a damaged one is
+        neither shown nor saved: the runner answers the questions again)."""
+        stored = session.get(RESULT_SESSION_KEY)
+        if not isinstance(stored, dict):
+            return None
+        answers, version, created = (
+            stored.get("answers"),
+            stored.get("knowledge_version"),
+            stored.get("created"),
+        )
+        if (
+            not isinstance(answers, dict)
+            or not isinstance(version, int)
+            or isinstance(version, bool)
+            or not isinstance(created, str)
+        ):
+            return None
+        try:
+            result = Result.from_dict(stored.get("result"))
+        except ValueError:
+            return None
+        return cls(answers=answers, result=result, knowledge_version=version, created=created)
+
+
+@method_decorator(never_cache, name="dispatch")
+class AssessmentWizard(NamedUrlSessionWizardView):
+    """Every page shows the runner's own answers, so none is kept by browsers or caches."""
+
+    template_name = "assessment/wizard_step.html"
+    knowledge: Knowledge
+
+    @classmethod
+    def get_initkwargs(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # The real steps are read from the knowledge base on every request (see dispatch),
+        # so an editor's new question shows up without a deploy.
+        kwargs.setdefault("form_list", [("start", forms.Form)])
+        kwargs.setdefault("url_name", "assessment:wizard_step")
+        kwargs.setdefault("done_step_name", "finish")
+        return cast("dict[str, Any]", super().get_initkwargs(*args, **kwargs))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.knowledge = get_knowledge()
+        self.form_list = step_forms(self.knowledge)
+        # Without its warning-signs step the questionnaire could reassure someone who needs
+        # a doctor, so it is better not offered at all.
+        if not self.form_list or next(iter(self.form_list)) != SAFETY_STEP:
+            return render(request, "assessment/wizard_unavailable.html", status=503)
+        return cast("HttpResponse", super().dispatch(request, *args, **kwargs))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        step: str | None = kwargs.get("step")
+        if step == self.done_step_name and not self._has_answers():
+            return self._restart()
+        if step is not None and step in self.form_list:
+            # Steps are answered in order: a bookmarked or stale later step sends the runner
+            # back to the first one not answered yet (the warning signs, at the start).
+            missing = self._first_unanswered_before(step)
+            if missing is not None:
+                if not self._has_answers():
+                    return self._restart()
+                self.storage.current_step = missing
+                return redirect(self.get_step_url(missing))
+        return cast("HttpResponse", super().get(request, *args, **kwargs))
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        goto = self.request.POST.get("wizard_goto_step")
+        if not posted_step:
+            # No management form: formtools answers SuspiciousOperation, a 400 page.
+            return cast("HttpResponse", super().post(*args, **kwargs))
+        if posted_step not in self.form_list:
+            # A page from before an editor changed the steps, or a forged one.
+            return self._restart()
+        if posted_step != self.steps.first and not self._has_answers():
+            return self._restart()
+        if goto in self.form_list:
+            # Back: keep what was ticked on this page too, when it is valid.
+            form = self.get_form(step=posted_step, data=self.request.POST)
+            if form.is_valid():
+                self.storage.set_step_data(posted_step, self.process_step(form))
+            return cast("HttpResponse", self.render_goto_step(goto))
+        return cast("HttpResponse", super().post(*args, **kwargs))
+
+    def render_next_step(self, form: StepForm, **kwargs: Any) -> HttpResponse:
+        answers = self.answers_so_far()
+        result = assess(answers, self.knowledge)
+        if result.stops:
+            # A warning sign that needs help now ends the questionnaire at once.
+            return self._finish(answers, result)
+        return cast("HttpResponse", super().render_next_step(form, **kwargs))
+
+    def done(self, form_list: list[StepForm], **kwargs: Any) -> HttpResponse:
+        answers: Answers = {}
+        for form in form_list:
+            answers.update(form.answers())
+        return self._finish(answers, assess(answers, self.knowledge))
+
+    def get_form_step_data(self, form: StepForm) -> dict[str, list[str]]:
+        """Only the step's answers go into the session: not the CSRF token, the wizard's
+        own bookkeeping or anything else that came with the POST."""
+        data = cast("QueryDict", form.data)
+        keys = (form.add_prefix(name) for name in form.fields)
+        return {key: data.getlist(key) for key in keys if key in data}
+
+    def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
+        context = cast("dict[str, Any]", super().get_context_data(form=form, **kwargs))
+        context["step"] = form.step
+        context["has_required"] = any(field.required for field in form.fields.values())
+        # The step's questions are drawn once for each set of answers shown in them, for this
+        # revision of the knowledge base; a page with errors is always drawn afresh.
+        data = cast("QueryDict", form.data)
+        shown = (
+            [data.getlist(form.add_prefix(name)) for name in form.fields] if form.is_bound else []
+        )
+        context["fields_key"] = hashlib.sha256(
+            json.dumps([self.knowledge.version, form.step.key, shown]).encode()
+        ).hexdigest()
+        return context
+
+    def answers_so_far(self) -> Answers:
+        answers: Answers = {}
+        for key in self.form_list:
+            data = self.storage.get_step_data(key)
+            if data is None:
+                continue
+            form = self.get_form(step=key, data=data)
+            if form.is_valid():
+                answers.update(form.answers())
+        return answers
+
+    def _has_answers(self) -> bool:
+        return bool(self.storage.data.get(self.storage.step_data_key))
+
+    def _first_unanswered_before(self, step: str) -> str | None:
+        for key in takewhile(lambda key: key != step, self.form_list):
+            if self.storage.get_step_data(key) is None:
+                return key
+        return None
+
+    def _restart(self) -> HttpResponse:
+        self.storage.reset()
+        messages.info(self.request, RESTART_MESSAGE)
+        return redirect("assessment:wizard")
+
+    def _finish(self, answers: Answers, result: Result) -> HttpResponse:
+        StoredResult(
+            answers=answers,
+            result=result,
+            knowledge_version=self.knowledge.version,
+            created=timezone.now().isoformat(),
+        ).save(self.request.session)
+        self.storage.reset()
+        return redirect("assessment:result")

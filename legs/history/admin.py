@@ -1,0 +1,97 @@
+"""Episodes in the admin: health data, so superusers may look (read-only) and nobody else
+sees them at all, not even in the admin's lists, search or app index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
+
+
+def _is_superuser(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+class SuperuserReadOnly:
+    """View for active superusers; no add or change for anyone."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_superuser(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EpisodeCauseInline(SuperuserReadOnly, admin.TabularInline[EpisodeCause, Episode]):
+    model = EpisodeCause
+    fields = ("rank", "name", "slug", "band")
+    readonly_fields = fields
+    extra = 0
+
+
+class EpisodeRemedyInline(SuperuserReadOnly, admin.TabularInline[EpisodeRemedy, Episode]):
+    model = EpisodeRemedy
+    fields = ("cause_name", "title", "tried")
+    readonly_fields = fields
+    extra = 0
+
+
+class FollowUpInline(SuperuserReadOnly, admin.StackedInline[FollowUp, Episode]):
+    model = FollowUp
+    fields = ("outcome", "note", "given_on")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Episode)
+class EpisodeAdmin(SuperuserReadOnly, admin.ModelAdmin[Episode]):
+    list_display = ("run_date", "owner", "triage", "top_cause_name", "heaviness", "created_at")
+    list_filter = ("triage",)
+    list_select_related = ("owner",)
+    search_fields = ("owner__email",)
+    date_hierarchy = "run_date"
+    ordering = ("-created_at",)
+    actions = None
+    fields = (
+        "owner",
+        "run_date",
+        "distance_km",
+        "duration",
+        "heaviness",
+        "legs",
+        "notes",
+        "triage",
+        "top_cause_name",
+        "knowledge_version",
+        "answers",
+        "result",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = (EpisodeCauseInline, EpisodeRemedyInline, FollowUpInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Episode]:
+        if not _is_superuser(request):
+            return Episode.objects.none()
+        return super().get_queryset(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Never deleted from here one by one; but a superuser deleting a whole account on
+        # the user pages must be able to take that person's episodes with it.
+        match = request.resolver_match
+        on_episode_pages = bool(match and (match.url_name or "").startswith("history_episode"))
+        return _is_superuser(request) and not on_episode_pages

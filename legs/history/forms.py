@@ -1,0 +1,284 @@
+"""Forms of the episode history: run context, tried remedies, follow-up, filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import DistanceUnit, User
+from legs.knowledge.triage import Triage
+
+from .models import (
+    Episode,
+    EpisodeCause,
+    EpisodeQuerySet,
+    EpisodeRemedy,
+    LegsAffected,
+    Outcome,
+    km_from,
+    validate_not_future,
+)
+from .services import RunContext
+
+DATE_WIDGET_FORMAT = "%Y-%m-%d"
+DATE_ERRORS = {"invalid": "Enter a real date, for example 2026-03-14 or 14/03/2026."}
+MAX_DURATION = timedelta(hours=48)
+DURATION_PATTERN = re.compile(
+    r"^(?:(?P<hours>\d{1,2}):(?P<minutes>\d{2})(?::(?P<seconds>\d{2}))?|(?P<only>\d{1,4}))$"
+)
+HEAVINESS_WORDS = {1: "barely noticeable", 5: "clearly heavy", 10: "could hardly run"}
+
+
+def date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format=DATE_WIDGET_FORMAT)
+
+
+class DurationInputField(forms.Field):
+    """Minutes (“45”), hours and minutes (“1:05”) or hours, minutes and seconds (“1:05:30”)."""
+
+    default_error_messages = {
+        "invalid": "Enter minutes (45) or hours and minutes (1:05).",
+        "too_long": "That is longer than 48 hours. Enter the time of this one run.",
+    }
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, timedelta):
+            minutes = round(value.total_seconds() / 60)
+            return f"{minutes // 60}:{minutes % 60:02d}"
+        return value
+
+    def to_python(self, value: Any) -> timedelta | None:
+        text = str(value or "").strip().replace(" ", "")[:20]
+        if not text:
+            return None
+        match = DURATION_PATTERN.match(text)
+        if match is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if match["only"] is not None:
+            duration = timedelta(minutes=int(match["only"]))
+        else:
+            if int(match["minutes"]) > 59 or int(match["seconds"] or 0) > 59:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            duration = timedelta(
+                hours=int(match["hours"]),
+                minutes=int(match["minutes"]),
+                seconds=int(match["seconds"] or 0),
+            )
+        if duration <= timedelta(0):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if duration > MAX_DURATION:
+            raise forms.ValidationError(self.error_messages["too_long"], code="too_long")
+        return duration
+
+
+def heaviness_choices() -> list[tuple[str | int, str]]:
+    choices: list[tuple[str | int, str]] = [("", "Not recorded")]
+    for n in range(1, 11):
+        words = HEAVINESS_WORDS.get(n)
+        choices.append((n, f"{n} – {words}" if words else str(n)))
+    return choices
+
+
+class RunContextForm(forms.Form):
+    run_date = forms.DateField(
+        label="Date of the run",
+        widget=date_widget(),
+        error_messages={**DATE_ERRORS, "required": "Enter the date of the run."},
+    )
+    distance = forms.DecimalField(
+        label="Distance",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("600"),
+        max_digits=6,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        error_messages={
+            "invalid": "Enter the distance as a number, for example 8.5.",
+            "max_decimal_places": "Use at most two decimals, for example 8.25.",
+        },
+    )
+    unit = forms.ChoiceField(label="Unit", choices=DistanceUnit.choices)
+    duration = DurationInputField(
+        label="Time running",
+        required=False,
+        help_text="Minutes (45) or hours:minutes (1:05).",
+        widget=forms.TextInput(attrs={"maxlength": 10, "autocomplete": "off"}),
+    )
+    heaviness = forms.TypedChoiceField(
+        label="How heavy did your legs feel?",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=heaviness_choices,
+    )
+    legs = forms.ChoiceField(
+        label="Which legs",
+        required=False,
+        choices=[("", "Not recorded"), *LegsAffected.choices],
+    )
+    notes = forms.CharField(
+        label="Notes",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Anything you want to remember: route, weather, how the day went.",
+    )
+
+    field_order = ("run_date", "distance", "unit", "duration", "heaviness", "legs", "notes")
+
+    def clean_run_date(self) -> date:
+        value: date = self.cleaned_data["run_date"]
+        validate_not_future(value)
+        return value
+
+    def run_context(self) -> RunContext:
+        data = self.cleaned_data
+        distance: Decimal | None = data.get("distance")
+        return RunContext(
+            run_date=data["run_date"],
+            distance_km=None if distance is None else km_from(distance, data["unit"]),
+            duration=data.get("duration"),
+            heaviness=data.get("heaviness"),
+            legs=data.get("legs") or "",
+            notes=data.get("notes") or "",
+        )
+
+    @staticmethod
+    def initial_for(episode: Episode, unit: str) -> dict[str, Any]:
+        return {
+            "run_date": episode.run_date,
+            "distance": episode.distance_in(unit),
+            "unit": unit,
+            "duration": episode.duration,
+            "heaviness": episode.heaviness,
+            "legs": episode.legs,
+            "notes": episode.notes,
+        }
+
+
+RUN_CONTEXT_FIELDS = tuple(RunContextForm.base_fields)
+
+
+class SaveEpisodeForm(RunContextForm):
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    @staticmethod
+    def initial_for_result(
+        *, token: str, unit: str, answers: dict[str, Any], pending: dict[str, str] | None
+    ) -> dict[str, Any]:
+        legs = answers.get("legs")
+        initial: dict[str, Any] = {
+            "token": token,
+            "unit": unit,
+            "run_date": timezone.localdate(),
+            "legs": legs if legs in (LegsAffected.BOTH, LegsAffected.ONE) else "",
+        }
+        # Details typed before logging in come back exactly as they were typed.
+        initial.update(pending or {})
+        return initial
+
+
+class RemediesTriedForm(forms.Form):
+    tried = forms.TypedMultipleChoiceField(
+        label="Remedies you tried",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Tick only remedies shown with this episode."},
+    )
+
+    def __init__(self, *args: Any, remedies: Sequence[EpisodeRemedy], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["tried"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)  # noqa: S101 - declared above
+        field.choices = [(r.pk, r.title) for r in remedies]
+
+
+class FollowUpForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Since trying the fixes, your legs feel",
+        choices=Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Pick better, about the same or worse."},
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you tried, and what changed.",
+    )
+
+
+def cause_choices(user: User) -> list[tuple[str, str]]:
+    """The causes that came up in this runner's own episodes (one query)."""
+    names: dict[str, str] = {}
+    rows = (
+        EpisodeCause.objects.filter(episode__owner=user)
+        .values_list("slug", "name")
+        .order_by("name")
+        .distinct()
+    )
+    for slug, name in rows:
+        names.setdefault(slug, name)
+    return sorted(names.items(), key=lambda item: item[1].lower())
+
+
+class HistoryFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label="From", required=False, widget=date_widget(), error_messages=DATE_ERRORS
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=date_widget(), error_messages=DATE_ERRORS
+    )
+    triage = forms.ChoiceField(
+        label="Advice level",
+        required=False,
+        choices=[("", "Any"), *Triage.choices()],
+        error_messages={"invalid_choice": "Pick an advice level from the list."},
+    )
+    cause = forms.ChoiceField(
+        label="Cause",
+        required=False,
+        error_messages={"invalid_choice": "Pick a cause from the list."},
+    )
+
+    def __init__(self, *args: Any, causes: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["cause"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared above
+        field.choices = [("", "Any"), *causes]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filter(self, episodes: EpisodeQuerySet) -> EpisodeQuerySet:
+        """Apply the filters that are valid; a field with an error is left out."""
+        if not self.is_bound:
+            return episodes
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("date_from"):
+            episodes = episodes.filter(run_date__gte=data["date_from"])
+        if data.get("date_to"):
+            episodes = episodes.filter(run_date__lte=data["date_to"])
+        if data.get("triage"):
+            episodes = episodes.filter(triage=data["triage"])
+        if data.get("cause"):
+            episodes = episodes.with_cause(data["cause"])
+        return episodes
+
+    @property
+    def active(self) -> bool:
+        return self.is_bound and any(self.data.get(name) for name in self.fields)

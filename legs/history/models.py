@@ -1,0 +1,271 @@
+"""A runner's saved assessments (episodes), the fixes they tried and their follow-ups.
+
+The result is stored as it was shown (a snapshot), so later edits to the knowledge base
+never rewrite anyone's past. Tables keep the names they had before the domain was split
+into apps (`legs_…`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from legs.assessment.engine import Result
+from legs.knowledge.triage import Triage
+
+KM_PER_MILE = Decimal("1.609344")
+MILES = "mi"
+LOAD_SPIKE_WINDOW_DAYS = 30
+LOAD_SPIKE_RATIO = Decimal("1.1")
+FOLLOW_UP_AFTER = timedelta(days=3)
+
+
+def km_from(value: Decimal, unit: str) -> Decimal:
+    """A distance typed in `unit` (km or mi), in kilometres as stored."""
+    km = value * KM_PER_MILE if unit == MILES else value
+    return km.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+
+
+def km_to(value_km: Decimal, unit: str) -> Decimal:
+    """A stored distance in kilometres, shown in `unit` with two decimals."""
+    value = value_km / KM_PER_MILE if unit == MILES else value_km
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def latest_today() -> date:
+    """Today's date somewhere on Earth. The server runs on UTC, and a runner at UTC+14
+    logging this morning's run must not be told the date is in the future."""
+    return (timezone.now() + timedelta(hours=14)).date()
+
+
+def validate_not_future(value: date) -> None:
+    if value > latest_today():
+        raise ValidationError("The date of the run cannot be in the future.", code="future")
+
+
+def load_spike_percent(distance_km: Decimal, previous_longest_km: Decimal | None) -> int | None:
+    """How much longer (in %) a run was than the longest of the previous 30 days, when it
+    was more than 10% longer; None when it was not, or when nothing earlier was logged."""
+    if not previous_longest_km or distance_km <= previous_longest_km * LOAD_SPIKE_RATIO:
+        return None
+    return int((distance_km / previous_longest_km - 1) * 100)
+
+
+class LegsAffected(models.TextChoices):
+    BOTH = "both", "Both legs"
+    LEFT = "left", "Left leg"
+    RIGHT = "right", "Right leg"
+    ONE = "one", "One leg (either side)"
+
+
+class Outcome(models.TextChoices):
+    BETTER = "better", "Better"
+    SAME = "same", "About the same"
+    WORSE = "worse", "Worse"
+
+
+class EpisodeQuerySet(models.QuerySet["Episode"]):
+    def for_user(self, user: Any) -> EpisodeQuerySet:
+        """The episodes `user` owns; nothing at all for anyone not logged in."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(owner=user)
+
+    def needing_follow_up(self) -> EpisodeQuerySet:
+        """Saved more than three days ago, and no follow-up given yet."""
+        return self.filter(follow_up__isnull=True, created_at__lte=timezone.now() - FOLLOW_UP_AFTER)
+
+    def with_cause(self, slug: str) -> EpisodeQuerySet:
+        return self.filter(causes__slug=slug)
+
+
+class Episode(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="episodes"
+    )
+    token = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text="One-time key sent with the save form, so a double submit saves only once.",
+    )
+    run_date = models.DateField(
+        "date of the run", default=timezone.localdate, validators=[validate_not_future]
+    )
+    distance_km = models.DecimalField(
+        "distance (km)",
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1000"))],
+    )
+    duration = models.DurationField(null=True, blank=True)
+    heaviness = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="How heavy the legs felt, from 1 (barely) to 10 (could hardly run).",
+    )
+    legs = models.CharField("which legs", max_length=5, choices=LegsAffected.choices, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    answers = models.JSONField(default=dict, blank=True, help_text="The answers as given.")
+    answer_labels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The questions and answers as they were worded when saved.",
+    )
+    result = models.JSONField(
+        default=dict, help_text="The result as it was shown: triage, warnings, causes, remedies."
+    )
+    triage = models.CharField(max_length=20, choices=Triage.choices(), db_index=True)
+    top_cause_slug = models.CharField(max_length=80, blank=True)
+    top_cause_name = models.CharField(max_length=120, blank=True)
+    knowledge_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        db_table = "legs_episode"
+        ordering = ("-run_date", "-created_at", "-pk")
+        indexes = [
+            models.Index(fields=["owner", "-run_date", "-created_at"], name="episode_owner_date"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=("owner", "token"), name="unique_episode_token"),
+            models.CheckConstraint(
+                condition=models.Q(heaviness__isnull=True)
+                | models.Q(heaviness__gte=1, heaviness__lte=10),
+                name="episode_heaviness_1_to_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(distance_km__isnull=True) | models.Q(distance_km__gt=0),
+                name="episode_distance_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Episode of {self.run_date:%d %b %Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:detail", kwargs={"pk": self.pk})
+
+    def distance_in(self, unit: str) -> Decimal | None:
+        return None if self.distance_km is None else km_to(self.distance_km, unit)
+
+    @property
+    def duration_text(self) -> str:
+        """“45 min” or “1 h 05 min”."""
+        if self.duration is None:
+            return ""
+        minutes = round(self.duration.total_seconds() / 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+    @property
+    def triage_level(self) -> Triage:
+        return Triage(self.triage)
+
+    @property
+    def stops(self) -> bool:
+        return self.triage_level.stops
+
+    @property
+    def triage_short(self) -> str:
+        return self.triage_level.short
+
+    def shown_result(self) -> Result:
+        """The result as it was saved (ValueError if the stored JSON is damaged)."""
+        return Result.from_dict(self.result)
+
+    def saved_follow_up(self) -> FollowUp | None:
+        try:
+            return self.follow_up
+        except FollowUp.DoesNotExist:
+            return None
+
+    def previous_longest_km(self) -> Decimal | None:
+        """The longest run logged in the 30 days before this one."""
+        longest: Decimal | None = (
+            Episode.objects.filter(
+                owner_id=self.owner_id,
+                run_date__gte=self.run_date - timedelta(days=LOAD_SPIKE_WINDOW_DAYS),
+                run_date__lt=self.run_date,
+            )
+            .exclude(distance_km=None)
+            .aggregate(longest=models.Max("distance_km"))["longest"]
+        )
+        return longest
+
+    def load_spike(self) -> int | None:
+        if self.distance_km is None:
+            return None
+        return load_spike_percent(self.distance_km, self.previous_longest_km())
+
+
+class EpisodeCause(models.Model):
+    """One ranked cause of a saved result, so history can be filtered and counted by cause."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="causes")
+    slug = models.CharField(max_length=80, db_index=True)
+    name = models.CharField(max_length=120)
+    band = models.CharField(max_length=20)
+    rank = models.PositiveSmallIntegerField(help_text="1 is the top cause.")
+
+    class Meta:
+        db_table = "legs_episodecause"
+        ordering = ("rank",)
+        constraints = [
+            models.UniqueConstraint(fields=("episode", "slug"), name="unique_episode_cause"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.name}"
+
+
+class EpisodeRemedy(models.Model):
+    """A remedy shown with a saved result; the runner ticks the ones they tried."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="remedies")
+    cause_slug = models.CharField(max_length=80)
+    cause_name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(help_text="Order under its cause, from 0.")
+    title = models.CharField(max_length=160)
+    summary = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=20, blank=True)
+    tried = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "legs_episoderemedy"
+        ordering = ("pk",)
+        verbose_name_plural = "episode remedies"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FollowUp(models.Model):
+    """How the runner felt after trying the fixes; the latest answer replaces the previous."""
+
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="follow_up")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    note = models.TextField(blank=True, max_length=2000)
+    given_on = models.DateField(default=timezone.localdate)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "legs_followup"
+        verbose_name = "follow-up"
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.given_on:%d %b %Y})"

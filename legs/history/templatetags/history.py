@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from legs.assessment.wizard import StoredResult
+
+from ..views import result_save_context
+
+register = template.Library()
+
+
+@register.inclusion_tag("history/_save_form.html", takes_context=True)
+def result_save_form(context: template.Context) -> dict[str, Any]:
+    """The form that saves the result on the page to the runner's history (or the episode it
+    is saved as). A form with errors comes from the view that checked it."""
+    request = context["request"]
+    stored = StoredResult.load(request.session)
+    shown = {"stops": context.get("stops", False), "user": context.get("user")}
+    if stored is None:
+        return shown
+    return {**shown, **result_save_context(request, stored, context.get("save_form"))}

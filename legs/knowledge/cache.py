@@ -1,0 +1,36 @@
+"""Public pages kept in the cache for visitors who are not logged in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+from django.views.decorators.cache import cache_page
+
+from .models import KnowledgeRevision
+
+View = Callable[..., HttpResponseBase]
+
+
+def cache_public_page(view: View) -> View:
+    """Django's `cache_page` for anonymous visitors, under the knowledge base's revision.
+
+    A logged-in visitor's page shows their own header, so it is drawn afresh. The revision
+    in the key prefix makes an editor's change show at once on every server; Django's cache
+    middleware adds the rest (never a response that sets a cookie, `Vary: Cookie`).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        seconds: int = settings.PUBLIC_PAGE_CACHE_SECONDS
+        if seconds <= 0 or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        _, revision = KnowledgeRevision.current()
+        cached = cache_page(seconds, key_prefix=f"public-{revision}")(view)
+        response: HttpResponseBase = cached(request, *args, **kwargs)
+        return response
+
+    return wrapper
