@@ -31,15 +31,9 @@ from legs.models import (
 )
 from legs.services import RunContext, episode_create
 from legs.wizard import RESULT_SESSION_KEY
-from tests.factories import PASSWORD, make_staff, make_superuser, make_user
-from tests.test_accounts import activation_links
+from tests.factories import PASSWORD, activation_links, make_staff, make_superuser, make_user
 
 pytestmark = pytest.mark.usefixtures("seeded")
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 WIZARD_PREFIX = "assessment_wizard"
