@@ -1,14 +1,26 @@
-"""Small helpers that build the people and rows tests need."""
+"""Small helpers that build the people and rows tests need, and the few client actions and
+checks the account tests share (log in, read an emailed link, find a field error)."""
 
 from __future__ import annotations
 
+import html
+import re
 from decimal import Decimal
 from typing import Any
+
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import User
 from legs.knowledge.models import Category, Cause, Choice, Evidence, Question, Step
 
 PASSWORD = "correct-horse-battery-staple-42"
+NEW_PASSWORD = "plum-orchard-lantern-917"
+TEN_KB = "x" * 10_240
+LOGIN = reverse("accounts:login")
+LOGOUT = reverse("accounts:logout")
+PROFILE = reverse("accounts:profile")
 
 
 def make_user(email: str = "runner@example.com", **extra: Any) -> User:
@@ -53,3 +65,79 @@ def make_choice(question: Question, value: str = "whole_run", **extra: Any) -> C
 
 def make_evidence(choice: Choice, cause: Cause, weight: float | str = 3) -> Evidence:
     return Evidence.objects.create(choice=choice, cause=cause, weight=Decimal(str(weight)))
+
+
+# Accounts: logging in, emailed links, pages ----------------------------------------------
+
+
+def login_post(client: Client, email: str, password: str, **extra: Any) -> Any:
+    return client.post(LOGIN, {"username": email, "password": password}, **extra)
+
+
+def fail_logins(client: Client, email: str, times: int) -> list[int]:
+    return [login_post(client, email, f"wrong-{n}").status_code for n in range(times)]
+
+
+def logged_in_user(client: Client) -> User | None:
+    user_id = client.session.get("_auth_user_id")
+    return User.objects.filter(pk=user_id).first() if user_id else None
+
+
+def activation_links(message: mail.EmailMultiAlternatives) -> dict[str, str]:
+    """The one activation link (path and query) in the text body and in the HTML alternative.
+
+    The scheme and host are those the sign-up request came to (testserver, a live server).
+    """
+    pattern = r"https?://[^/\s\"<]+(/accounts/activate/[^/\s\"<]+/[^/\s\"<]+/(?:\?[^\s\"<]*)?)"
+    text_links = re.findall(pattern, str(message.body))
+    html_body = next(str(body) for body, kind in message.alternatives if kind == "text/html")
+    html_links = [html.unescape(link) for link in re.findall(pattern, html_body)]
+    assert len(text_links) == 1, message.body
+    assert len(html_links) == 1, html_body
+    return {"text": text_links[0], "html": html_links[0]}
+
+
+def request_reset(client: Client, email: str) -> Any:
+    return client.post(reverse("accounts:password_reset"), {"email": email}, follow=True)
+
+
+def reset_links(message: mail.EmailMultiAlternatives) -> dict[str, str]:
+    """The reset link in the text body and in the HTML alternative."""
+    pattern = r"http://testserver(/accounts/password/reset/[^/\s\"<]+/[^/\s\"<]+/)"
+    text_links = re.findall(pattern, str(message.body))
+    html_body = next(str(body) for body, kind in message.alternatives if kind == "text/html")
+    html_links = re.findall(pattern, html_body)
+    assert len(text_links) == 1, message.body
+    assert len(html_links) == 1, html_body
+    return {"text": text_links[0], "html": html_links[0]}
+
+
+def field_block(content: str, field: str) -> str:
+    """The crispy-forms markup of one field: label, input, errors and help text."""
+    match = re.search(
+        rf'<div id="div_id_{field}".*?(?=<div id="div_id_|<button type="submit")', content, re.S
+    )
+    assert match, f"no field {field!r} in the page"
+    return html.unescape(match.group(0))
+
+
+def assert_field_error(response: Any, field: str, text: str = "") -> None:
+    """The page is the form again, with a Bootstrap invalid-feedback message by the field."""
+    assert response.status_code == 200
+    content = response.content.decode()
+    block = field_block(content, field)
+    assert "is-invalid" in block
+    feedback = re.search(
+        rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', block, re.S
+    )
+    assert feedback, f"no invalid-feedback next to {field!r}"
+    assert text in feedback.group(1)
+    # Screen readers announce the message with the field.
+    assert re.search(rf'aria-describedby="[^"]*id_{field}_error', block)
+
+
+def visible_text(response: Any) -> str:
+    """The page without what differs on every request (tokens, nonces)."""
+    content = response.content.decode()
+    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", content)
+    return re.sub(r'nonce="[^"]+"', "", content)

@@ -17,7 +17,7 @@ from tests.browser import (
     assert_styles_loaded,
     screenshot,
 )
-from tests.test_accounts import activation_links
+from tests.factories import activation_links
 
 pytestmark = pytest.mark.browser
 

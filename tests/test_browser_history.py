@@ -24,7 +24,7 @@ from tests.browser import (
     assert_styles_loaded,
     screenshot,
 )
-from tests.test_accounts import activation_links
+from tests.factories import activation_links
 from tests.test_history import SPIKE, TIRED
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("seeded")]

@@ -24,15 +24,9 @@ from legs.history.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
 from legs.history.services import RunContext, episode_create
 from legs.knowledge.models import Cause, Choice, Remedy
 from legs.knowledge.published import get_knowledge
-from tests.factories import PASSWORD, make_staff, make_superuser, make_user
-from tests.test_accounts import activation_links
+from tests.factories import PASSWORD, activation_links, make_staff, make_superuser, make_user
 
 pytestmark = pytest.mark.usefixtures("seeded")
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 WIZARD_PREFIX = "assessment_wizard"

@@ -38,7 +38,7 @@ from legs.assessment.wizard import RESULT_SESSION_KEY
 from legs.history.models import Episode, EpisodeRemedy
 from legs.history.services import RunContext, episode_create
 from legs.knowledge.published import get_knowledge
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user, visible_text
 
 WIZARD_PREFIX = "assessment_wizard"
 SCRIPT = "<script>alert('owned')</script>"
@@ -589,13 +589,6 @@ def test_the_admin_lives_at_the_configured_url(client: Client, db: None, reload_
 
 
 # ACCOUNT ENUMERATION
-
-
-def visible_text(response: Any) -> str:
-    """The page without what differs on every request (tokens, nonces)."""
-    html = response.content.decode()
-    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
-    return re.sub(r'nonce="[^"]+"', "", html)
 
 
 def test_password_reset_answers_the_same_for_known_and_unknown_addresses(

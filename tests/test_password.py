@@ -1,0 +1,169 @@
+"""Changing a password, and resetting a forgotten one by email."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.forms import minimum_password_length
+from tests.factories import (
+    LOGIN,
+    LOGOUT,
+    NEW_PASSWORD,
+    PASSWORD,
+    TEN_KB,
+    assert_field_error,
+    logged_in_user,
+    login_post,
+    make_user,
+    request_reset,
+    reset_links,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+# PASSWORD CHANGE
+
+
+def test_password_change_replaces_the_password(client: Client) -> None:
+    user = make_user()
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+    assert response.redirect_chain == [(reverse("accounts:password_change_done"), 302)]
+    assert "Your new password is in place." in response.content.decode()
+    assert logged_in_user(client) == user  # the session survives the change
+    client.post(LOGOUT)
+    assert login_post(client, user.email, PASSWORD).status_code == 200
+    assert login_post(client, user.email, NEW_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"old_password": "wrong-old-password"}, "old_password", "incorrectly"),
+        ({"new_password2": "something-else-entirely"}, "new_password2", "didn’t match"),
+        ({"new_password1": "password", "new_password2": "password"}, "new_password2", "common"),
+        ({"new_password1": None}, "new_password1", "required"),
+        ({"old_password": TEN_KB}, "old_password", "incorrectly"),
+    ],
+    ids=["wrong-old", "mismatch", "common", "missing-new", "10kB-old"],
+)
+def test_password_change_with_bad_input_keeps_the_old_password(
+    client: Client, data: dict[str, Any], field: str, message: str
+) -> None:
+    user = make_user()
+    client.force_login(user)
+    post = {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    post.update(data)
+    response = client.post(
+        reverse("accounts:password_change"), {k: v for k, v in post.items() if v is not None}
+    )
+    assert_field_error(response, field, message)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_password_change_needs_login(client: Client) -> None:
+    response = client.get(reverse("accounts:password_change"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
+def test_password_help_falls_back_when_no_length_rule_is_set(settings: Any) -> None:
+    settings.AUTH_PASSWORD_VALIDATORS = []  # Django drops its cached validators on change
+    assert minimum_password_length() == 1
+
+
+# PASSWORD RESET BY EMAIL
+
+
+def test_reset_request_sends_one_email_with_text_and_html_links(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    make_user("runner@example.com")
+    response = request_reset(client, "Runner@Example.com")
+    assert response.redirect_chain == [(reverse("accounts:password_reset_done"), 302)]
+    assert "Check your email" in response.content.decode()
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["runner@example.com"]
+    assert message.subject == "Reset your Heavy Legs password"
+    links = reset_links(message)
+    assert links["text"] == links["html"]
+
+
+def test_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    response = request_reset(client, "nobody@example.com")
+    assert response.redirect_chain == [(reverse("accounts:password_reset_done"), 302)]
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "", TEN_KB])
+def test_reset_request_with_bad_email_shows_field_error(
+    client: Client, mailoutbox: list[Any], email: str
+) -> None:
+    response = client.post(reverse("accounts:password_reset"), {"email": email})
+    assert_field_error(response, "email")
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("which", ["text", "html"])
+def test_reset_link_from_the_email_sets_a_password_that_logs_in(
+    client: Client, mailoutbox: list[Any], which: str
+) -> None:
+    user = make_user("runner@example.com")
+    request_reset(client, user.email)
+    link = reset_links(mailoutbox[0])[which]
+
+    # Django swaps the token in the link for a session value and redirects to the form.
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    assert "Choose a new password" in form_page.content.decode()
+    set_password_url = form_page.redirect_chain[-1][0]
+
+    done = client.post(
+        set_password_url,
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == reverse("accounts:password_reset_complete")
+    assert "Your new password is saved" in done.content.decode()
+
+    assert login_post(client, "runner@example.com", PASSWORD).status_code == 200
+    assert login_post(client, "runner@example.com", NEW_PASSWORD).status_code == 302
+    assert logged_in_user(client) == user
+
+
+def test_reset_link_works_only_once(client: Client, mailoutbox: list[Any]) -> None:
+    make_user()
+    request_reset(client, "runner@example.com")
+    link = reset_links(mailoutbox[0])["text"]
+    form_page = client.get(link, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    again = Client().get(link, follow=True)
+    assert "This link no longer works" in again.content.decode()
+
+
+def test_reset_form_rejects_a_weak_new_password(client: Client, mailoutbox: list[Any]) -> None:
+    user = make_user()
+    request_reset(client, user.email)
+    form_page = client.get(reset_links(mailoutbox[0])["text"], follow=True)
+    response = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": "123", "new_password2": "123"}
+    )
+    assert_field_error(response, "new_password2", "too short")
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
