@@ -31,9 +31,9 @@ from legs.knowledge.snapshot import (
     RemedyInfo,
     StepInfo,
 )
-from legs.knowledge.triage import EMERGENCY, LEVEL_RANK, SELF_CARE, SOON, STOP_LEVELS, URGENT
+from legs.knowledge.triage import Triage
 
-SEED_DIR = Path(__file__).resolve().parents[1] / "legs" / "seed"
+SEED_DIR = Path(__file__).resolve().parents[1] / "legs" / "knowledge" / "seed"
 
 
 # -- a small hand-built knowledge base --------------------------------------------------
@@ -60,8 +60,8 @@ def tiny(causes: tuple[CauseInfo, ...] | None = None) -> Knowledge:
             "signs",
             MULTI,
             "safety",
-            c("chest", triage=EMERGENCY),
-            c("clot", triage=URGENT),
+            c("chest", triage=Triage.EMERGENCY),
+            c("clot", triage=Triage.URGENT),
             c(NONE_VALUE),
         ),
         q(
@@ -70,7 +70,7 @@ def tiny(causes: tuple[CauseInfo, ...] | None = None) -> Knowledge:
             "pattern",
             c("early", ("warmup", 6.0)),
             c("late", ("fuel", 3.0), ("load", 2.0)),
-            c("same_point", ("artery", 5.0), triage=SOON),
+            c("same_point", ("artery", 5.0), triage=Triage.SOON),
         ),
         q(
             "warmup",
@@ -84,7 +84,7 @@ def tiny(causes: tuple[CauseInfo, ...] | None = None) -> Knowledge:
             MULTI,
             "pattern",
             c("cramps", ("fuel", 2.0), ("hydration", 2.0)),
-            c("tingling", ("nerve", 4.0), triage=SOON),
+            c("tingling", ("nerve", 4.0), triage=Triage.SOON),
             c("twinge", ("hydration", 0.5)),
             c(NONE_VALUE),
         ),
@@ -112,18 +112,18 @@ def slugs(result: Result) -> list[str]:
 
 
 def test_no_answers_gives_self_care_and_no_causes() -> None:
-    assert assess({}, TINY) == Result(SELF_CARE, (), ())
+    assert assess({}, TINY) == Result(Triage.SELF_CARE, (), ())
 
 
 def test_most_serious_level_wins_and_only_help_now_warnings_are_kept() -> None:
     result = assess({"signs": ["clot", "chest"], "timing": "same_point"}, TINY)
-    assert result.triage == EMERGENCY
-    assert [(w.value, w.level) for w in result.warnings] == [("chest", EMERGENCY), ("clot", URGENT)]
+    assert result.triage == Triage.EMERGENCY
+    assert [(w.value, w.level) for w in result.warnings] == [("chest", Triage.EMERGENCY), ("clot", Triage.URGENT)]
 
 
 def test_urgent_beats_soon() -> None:
     result = assess({"signs": ["clot"], "symptoms": ["tingling"]}, TINY)
-    assert result.triage == URGENT
+    assert result.triage == Triage.URGENT
     assert [w.value for w in result.warnings] == ["clot"]
 
 
@@ -138,7 +138,7 @@ def test_no_causes_are_listed_when_help_is_needed_now(sign: str) -> None:
 
 def test_soon_keeps_ranked_causes_and_lists_every_soon_warning() -> None:
     result = assess({"timing": "same_point", "symptoms": ["tingling", "cramps"]}, TINY)
-    assert result.triage == SOON
+    assert result.triage == Triage.SOON
     assert not result.stops
     assert [w.value for w in result.warnings] == ["same_point", "tingling"]
     assert slugs(result) == ["artery", "nerve", "fuel", "hydration"]
@@ -233,7 +233,7 @@ def test_causes_below_the_listing_threshold_are_left_out() -> None:
 
 def test_partial_answers_are_scored_with_what_was_given() -> None:
     result = assess({"warmup": "none"}, TINY)
-    assert result.triage == SELF_CARE
+    assert result.triage == Triage.SELF_CARE
     assert [(x.slug, x.score) for x in result.causes] == [("warmup", 5.0)]
 
 
@@ -308,12 +308,12 @@ def test_json_form_follows_the_contract() -> None:
     result = assess({"timing": "same_point", "warmup": "none"}, TINY).to_dict()
     assert json.loads(json.dumps(result)) == result
     assert result == {
-        "triage": SOON,
+        "triage": Triage.SOON,
         "warnings": [
             {
                 "question": "timing",
                 "value": "same_point",
-                "level": SOON,
+                "level": Triage.SOON,
                 "message": "soon advice for same_point",
             }
         ],
@@ -414,7 +414,7 @@ CONTRACT_TRIGGERS = {
             ("warning_signs", "saddle_numbness"),
             ("warning_signs", "confusion_after_overdrinking"),
         ],
-        EMERGENCY,
+        Triage.EMERGENCY,
     ),
     **dict.fromkeys(
         [
@@ -422,7 +422,7 @@ CONTRACT_TRIGGERS = {
             ("warning_signs", "rest_pain_or_sores"),
             ("warning_signs", "foot_drop_or_new_weakness"),
         ],
-        URGENT,
+        Triage.URGENT,
     ),
     **dict.fromkeys(
         [
@@ -438,7 +438,7 @@ CONTRACT_TRIGGERS = {
             ("weight_change", "lost_unintentionally"),
             ("medications", "statin"),
         ],
-        SOON,
+        Triage.SOON,
     ),
 }
 
@@ -455,7 +455,7 @@ def test_each_seed_warning_sign_alone_gives_its_level(key: str, value: str, leve
     assert result.triage == level
     assert [(w.question, w.value, w.level) for w in result.warnings] == [(key, value, level)]
     assert result.warnings[0].message == question.choices[value].triage_message
-    if level in STOP_LEVELS:
+    if level in {Triage.EMERGENCY, Triage.URGENT}:
         assert result.causes == ()
 
 
@@ -491,19 +491,19 @@ def triggered_levels(answers: dict[str, Any], knowledge: Knowledge = SEED) -> se
 def test_random_valid_answers_are_triaged_safely(answers: dict[str, Any]) -> None:
     result = assess(answers, SEED)
     levels = triggered_levels(answers)
-    expected = max(levels, key=LEVEL_RANK.__getitem__) if levels else SELF_CARE
+    expected = max(levels, key=lambda level: Triage(level).rank) if levels else Triage.SELF_CARE
     # Never under-triaged, never escalated without a warning sign.
     assert result.triage == expected
-    if EMERGENCY in levels:
-        assert result.triage == EMERGENCY
-    if SOON in levels:
-        assert result.triage != SELF_CARE
-    if result.triage == SELF_CARE:
+    if Triage.EMERGENCY in levels:
+        assert result.triage == Triage.EMERGENCY
+    if Triage.SOON in levels:
+        assert result.triage != Triage.SELF_CARE
+    if result.triage == Triage.SELF_CARE:
         assert not levels
         assert result.warnings == ()
     if result.stops:
         assert result.causes == ()
-        assert {w.level for w in result.warnings} <= STOP_LEVELS
+        assert {w.level for w in result.warnings} <= {Triage.EMERGENCY, Triage.URGENT}
     else:
         assert {w.level for w in result.warnings} == levels
 
@@ -606,7 +606,7 @@ def test_arbitrary_json_gives_a_result_or_a_clear_error_and_nothing_else(raw: ob
         assert error.errors
         assert all(isinstance(k, str) and v for k, v in error.errors.items())
     else:
-        assert result.triage in LEVEL_RANK
+        assert result.triage in set(Triage)
 
 
 # -- the snapshot: loading, caching, invalidation -------------------------------------------
@@ -657,13 +657,13 @@ def test_saving_a_choice_gives_new_results_at_once() -> None:
     from legs.knowledge.models import Choice
     from legs.knowledge.published import get_knowledge
 
-    assert assess({"legs": "one"}, get_knowledge()).triage == SELF_CARE
+    assert assess({"legs": "one"}, get_knowledge()).triage == Triage.SELF_CARE
     choice = Choice.objects.get(question__key="legs", value="one")
-    choice.triage = SOON
+    choice.triage = Triage.SOON
     choice.triage_message = "See a doctor about one heavy leg."
     choice.save()
     result = assess({"legs": "one"}, get_knowledge())
-    assert result.triage == SOON
+    assert result.triage == Triage.SOON
     assert result.warnings[0].message == "See a doctor about one heavy leg."
 
 

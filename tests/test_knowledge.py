@@ -28,7 +28,7 @@ from legs.knowledge.models import (
     Step,
 )
 from legs.knowledge.published import get_knowledge
-from legs.knowledge.triage import TriageLevel
+from legs.knowledge.triage import Triage
 from tests.factories import make_cause, make_choice, make_evidence, make_question, make_step
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_one_answer_points_to_a_cause_only_once() -> None:
 
 
 def test_triage_level_without_a_message_is_a_field_error() -> None:
-    choice = Choice(question=make_question(), value="x", label="X", triage=TriageLevel.URGENT)
+    choice = Choice(question=make_question(), value="x", label="X", triage=Triage.URGENT)
     with pytest.raises(ValidationError) as excinfo:
         choice.full_clean()
     assert "triage_message" in excinfo.value.message_dict

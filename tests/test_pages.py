@@ -11,7 +11,7 @@ from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
 from django.urls import get_resolver, reverse
 
-from legs import views as legs_views
+from config import views as site_views
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -131,10 +131,10 @@ def test_messages_are_announced_to_screen_readers(client: Client) -> None:
 @pytest.mark.parametrize(
     ("status", "handler", "heading"),
     [
-        (400, legs_views.bad_request, "Bad request"),
-        (403, legs_views.permission_denied, "Not allowed"),
-        (404, legs_views.page_not_found, "Page not found"),
-        (500, legs_views.server_error, "Something went wrong"),
+        (400, site_views.bad_request, "Bad request"),
+        (403, site_views.permission_denied, "Not allowed"),
+        (404, site_views.page_not_found, "Page not found"),
+        (500, site_views.server_error, "Something went wrong"),
     ],
 )
 def test_error_handlers_are_wired_and_render_their_page(

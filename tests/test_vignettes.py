@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from legs.assessment.wizard import RESULT_SESSION_KEY
-from legs.knowledge.triage import STOP_LEVELS
+from legs.knowledge.triage import Triage
 from tests.test_wizard import walk_wizard
 
 VIGNETTES: list[dict[str, Any]] = json.loads(
@@ -37,7 +37,7 @@ def check_expectations(result: dict[str, Any], expect: dict[str, Any]) -> None:
         assert slug in ranked[:3], f"{slug} not in the top three: {ranked[:5]}"
     if "top1" in expect:
         assert ranked[:1] == [expect["top1"]], ranked[:3]
-    if result["triage"] in STOP_LEVELS:
+    if result["triage"] in {Triage.EMERGENCY, Triage.URGENT}:
         assert ranked == []
 
 
@@ -73,7 +73,7 @@ def test_diagnose_and_the_wizard_agree_with_the_expected_answer(
     saved = client.session[RESULT_SESSION_KEY]
     assert json.loads(saved["result"]) == from_command
     assert diagnose(saved["answers"], tmp_path) == from_command
-    if from_command["triage"] in STOP_LEVELS:
+    if from_command["triage"] in {Triage.EMERGENCY, Triage.URGENT}:
         # The wizard stopped at the warning signs.
         assert saved["answers"] == {"warning_signs": walked["warning_signs"]}
     else:

@@ -1,6 +1,6 @@
 """Knowledge base to and from JSON (seed files, staging → production moves).
 
-The format is described in legs/seed/FORMAT.md. Rows are matched on their stable
+The format is described in legs/knowledge/seed/FORMAT.md. Rows are matched on their stable
 identifiers (cause slug, step key, question key, choice value, FAQ slug), never on
 database ids, so a file moves cleanly between sites.
 """

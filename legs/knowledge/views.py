@@ -7,6 +7,8 @@ and shown to staff with a preview notice, so editors can check a page before pub
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -16,7 +18,16 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
-from .models import Category, Cause, Choice, Faq, Question, Remedy, RemedyKind
+from .models import (
+    Category,
+    Cause,
+    Choice,
+    Faq,
+    KnowledgeRevision,
+    Question,
+    Remedy,
+    RemedyKind,
+)
 from .triage import Triage
 
 
@@ -34,16 +45,22 @@ class CauseListView(ListView[Cause]):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        labels = dict(Category.choices)
-        rank = {value: n for n, value in enumerate(Category.values)}
-        causes = sorted(
-            context["causes"], key=lambda c: (rank.get(c.category, 99), c.order, c.name)
-        )
-        context["groups"] = [
-            (category, labels.get(category, category), list(items))
-            for category, items in groupby(causes, lambda c: c.category)
-        ]
+        # The cards are kept as a page fragment per revision of the knowledge base; the
+        # template calls `groups` (and so reads the causes) only when drawing them anew.
+        context["knowledge_revision"] = KnowledgeRevision.current()[1]
+        context["groups"] = partial(group_by_category, context["causes"])
         return context
+
+
+def group_by_category(causes: Iterable[Cause]) -> list[tuple[str, str, list[Cause]]]:
+    """Causes by category, in the categories' order, then the editors' order."""
+    labels = dict(Category.choices)
+    rank = {value: n for n, value in enumerate(Category.values)}
+    ordered = sorted(causes, key=lambda c: (rank.get(c.category, 99), c.order, c.name))
+    return [
+        (category, labels.get(category, category), list(items))
+        for category, items in groupby(ordered, lambda c: c.category)
+    ]
 
 
 class CauseDetailView(DetailView[Cause]):
