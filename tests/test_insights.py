@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -180,9 +181,14 @@ def test_a_jump_in_logged_distance_counts_as_a_load_spike() -> None:
 # -- the chart ---------------------------------------------------------------------------
 
 
+def render_chart(points: list[tuple[date, int]]) -> str:
+    chart = heaviness_chart(points)
+    return render_to_string("history/_heaviness_chart.html", {"chart": chart}).strip()
+
+
 def test_the_chart_is_an_accessible_svg_without_script_or_style() -> None:
     points = [(DAY, 3), (DAY + timedelta(days=3), 8), (DAY + timedelta(days=9), 5)]
-    svg = str(heaviness_chart(points))
+    svg = render_chart(points)
     assert svg.startswith("<svg")
     assert 'role="img"' in svg
     assert 'aria-labelledby="heaviness-chart-title heaviness-chart-desc"' in svg
@@ -190,6 +196,7 @@ def test_the_chart_is_an_accessible_svg_without_script_or_style() -> None:
     assert "from 1 Mar 2026 to 10 Mar 2026" in svg
     assert "ranged from 3 to 8 out of 10; the latest was 5" in svg
     assert svg.count("<circle") == 3
+    assert "<title>4 Mar 2026: 8 out of 10</title>" in svg
     assert "<polyline" in svg
     assert "style=" not in svg
     assert "<script" not in svg
@@ -197,7 +204,7 @@ def test_the_chart_is_an_accessible_svg_without_script_or_style() -> None:
 
 
 def test_the_chart_places_higher_heaviness_higher_and_later_dates_further_right() -> None:
-    svg = str(heaviness_chart([(DAY, 2), (DAY + timedelta(days=10), 9)]))
+    svg = render_chart([(DAY, 2), (DAY + timedelta(days=10), 9)])
     (x1, y1), (x2, y2) = [
         (float(x), float(y)) for x, y in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg)
     ]
@@ -206,7 +213,7 @@ def test_the_chart_places_higher_heaviness_higher_and_later_dates_further_right(
 
 
 def test_a_single_episode_still_draws_a_chart() -> None:
-    svg = str(heaviness_chart([(DAY, 6)]))
+    svg = render_chart([(DAY, 6)])
     assert svg.count("<circle") == 1
     assert "<polyline" not in svg
 

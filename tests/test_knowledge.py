@@ -14,7 +14,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
-from legs.knowledge.exchange import SEED_DIR, export_knowledge, import_knowledge
+from legs.knowledge.exchange import (
+    SEED_DIR,
+    SEED_FILES,
+    KnowledgeFileError,
+    export_knowledge,
+    import_knowledge,
+    schema_validator,
+)
 from legs.knowledge.markup import render_markdown
 from legs.knowledge.models import (
     Cause,
@@ -410,6 +417,12 @@ def bad_file_cases() -> list[tuple[str, Any, str]]:
     def weight_not_a_number(doc: dict[str, Any]) -> None:
         doc["steps"][1]["questions"][1]["choices"][0]["evidence"][0]["weight"] = "lots"
 
+    def missing_nested_key(doc: dict[str, Any]) -> None:
+        del doc["causes"][2]["remedies"][0]["title"]
+
+    def wrong_type(doc: dict[str, Any]) -> None:
+        doc["faqs"][0]["published"] = "yes"
+
     return [
         ("unknown cause", unknown_cause, "evidence[0]: unknown cause 'no-such-cause'"),
         ("weight out of range", weight_out_of_range, "weight"),
@@ -419,7 +432,9 @@ def bad_file_cases() -> list[tuple[str, Any, str]]:
         ("unknown key", unknown_key, "unexpected key 'sumary'"),
         ("bad category", bad_category, "causes[4]"),
         ("triage without message", triage_without_message, "triage_message"),
-        ("weight not a number", weight_not_a_number, "weight must be a number"),
+        ("weight not a number", weight_not_a_number, "evidence[0].weight: expected a number"),
+        ("missing nested key", missing_nested_key, "remedies[0]: missing 'title'"),
+        ("wrong type", wrong_type, ".published: expected true or false"),
     ]
 
 
@@ -495,7 +510,31 @@ def test_import_from_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_import_documents_with_a_non_object_is_refused() -> None:
-    from legs.knowledge.exchange import KnowledgeFileError
-
     with pytest.raises(KnowledgeFileError, match="document 1: expected a JSON object"):
         import_knowledge([["not", "an", "object"]])
+
+
+def test_the_schema_is_valid_json_schema_2020_12() -> None:
+    validator = schema_validator()
+    assert validator.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    validator.check_schema(validator.schema)
+
+
+@pytest.mark.parametrize("name", SEED_FILES)
+def test_every_seed_file_matches_the_schema(name: str) -> None:
+    document = json.loads((SEED_DIR / name).read_text(encoding="utf-8"))
+    assert [error.message for error in schema_validator().iter_errors(document)] == []
+
+
+def test_an_export_matches_the_schema(seeded: None) -> None:
+    edit_in_ways_the_seed_does_not_cover()
+    assert [e.message for e in schema_validator().iter_errors(export_knowledge())] == []
+
+
+def test_a_wrong_item_in_a_list_of_slugs_is_named_by_its_place() -> None:
+    doc = {
+        "format": 1,
+        "faqs": [{"slug": "f", "question": "Q?", "answer": "A", "causes": ["a", 3]}],
+    }
+    with pytest.raises(KnowledgeFileError, match=r"^faqs\[0\] \(f\)\.causes\[1\]: expected text$"):
+        import_knowledge([doc])

@@ -15,8 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Q
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
 from accounts.models import User
 
@@ -275,17 +273,51 @@ CHART_WIDTH = 480
 CHART_HEIGHT = 270
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 36, 16, 30, 54
 DOT_PAD = 12
-BRAND = "#0b5d4b"
-GRID = "#c9d1cf"
-INK = "#333333"
 
 
 def short_date(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
-    """Heaviness (1–10) over time as inline SVG: no script, presentation attributes only."""
+# The chart's markup lives in templates/history/_heaviness_chart.html; these hold only what it
+# places where. Coordinates are rounded to a tenth of a unit, which is finer than a pixel.
+@dataclass(frozen=True, slots=True)
+class ChartLabel:
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"  # SVG text-anchor: start, middle or end
+
+
+@dataclass(frozen=True, slots=True)
+class GridLine:
+    y: float
+    label: ChartLabel
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPoint:
+    x: float
+    y: float
+    text: str  # what a screen reader or a hover tooltip gives for this dot
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    width: int
+    height: int
+    left: int  # where grid lines start and end
+    right: int
+    description: str
+    grid: tuple[GridLine, ...]
+    axis_titles: tuple[ChartLabel, ...]
+    date_labels: tuple[ChartLabel, ...]
+    points: tuple[ChartPoint, ...]
+    radius: int
+
+
+def heaviness_chart(points: Sequence[tuple[date, int]]) -> Chart:
+    """Where the heaviness (1–10) of each run goes on the chart, oldest first."""
     points = sorted(points)
     plot_w = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
@@ -295,46 +327,13 @@ def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
     def x(day: date) -> float:
         # Dots keep a little distance from the axis labels at both ends.
         if span == 0:
-            return MARGIN_LEFT + plot_w / 2
-        return MARGIN_LEFT + DOT_PAD + (plot_w - 2 * DOT_PAD) * (day - first).days / span
+            return round(MARGIN_LEFT + plot_w / 2, 1)
+        return round(MARGIN_LEFT + DOT_PAD + (plot_w - 2 * DOT_PAD) * (day - first).days / span, 1)
 
     def y(value: float) -> float:
-        return MARGIN_TOP + plot_h * (1 - value / 10)
+        return round(MARGIN_TOP + plot_h * (1 - value / 10), 1)
 
-    grid = format_html_join(
-        "",
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
-        '<text x="{}" y="{}" text-anchor="end" font-size="14" fill="{}">{}</text>',
-        (
-            (MARGIN_LEFT, f"{y(v):.1f}", CHART_WIDTH - MARGIN_RIGHT, f"{y(v):.1f}", GRID)
-            + (MARGIN_LEFT - 6, f"{y(v) + 5:.1f}", INK, v)
-            for v in range(0, 11, 2)
-        ),
-    )
-    labels = [(first, "middle")] if span == 0 else [(first, "start"), (last, "end")]
-    axis = format_html_join(
-        "",
-        '<text x="{}" y="{}" text-anchor="{}" font-size="14" fill="{}">{}</text>',
-        (
-            (f"{x(day):.1f}", CHART_HEIGHT - MARGIN_BOTTOM + 22, anchor, INK, short_date(day))
-            for day, anchor in labels
-        ),
-    )
-    line = (
-        format_html(
-            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>',
-            " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in points),
-            BRAND,
-        )
-        if len(points) > 1
-        else ""
-    )
-    radius = 5 if len(points) <= 60 else 3
-    dots = format_html_join(
-        "",
-        '<circle cx="{}" cy="{}" r="{}" fill="{}"><title>{}: {} out of 10</title></circle>',
-        ((f"{x(d):.1f}", f"{y(v):.1f}", radius, BRAND, short_date(d), v) for d, v in points),
-    )
+    dates = [(first, "middle")] if span == 0 else [(first, "start"), (last, "end")]
     values = [v for _, v in points]
     description = (
         f"Line chart of {len(points)} episode{'s' if len(points) != 1 else ''} "
@@ -342,29 +341,28 @@ def heaviness_chart(points: Sequence[tuple[date, int]]) -> SafeString:
         f"{min(values)} to {max(values)} out of 10; the latest was {values[-1]}. "
         "The same numbers are in the table below the chart."
     )
-    return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" role="img" class="heaviness-chart" '
-        'aria-labelledby="heaviness-chart-title heaviness-chart-desc" '
-        'viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMidYMid meet">'
-        '<title id="heaviness-chart-title">Heaviness over time</title>'
-        '<desc id="heaviness-chart-desc">{}</desc>'
-        "{}"
-        '<text x="{}" y="{}" font-size="14" fill="{}">Heaviness (1–10)</text>'
-        '<text x="{}" y="{}" text-anchor="middle" font-size="14" fill="{}">Date of the run</text>'
-        "{}{}{}</svg>",
-        CHART_WIDTH,
-        CHART_HEIGHT,
-        description,
-        grid,
-        4,
-        16,
-        INK,
-        MARGIN_LEFT + plot_w / 2,
-        CHART_HEIGHT - 8,
-        INK,
-        axis,
-        line,
-        dots,
+    return Chart(
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        left=MARGIN_LEFT,
+        right=CHART_WIDTH - MARGIN_RIGHT,
+        description=description,
+        grid=tuple(
+            GridLine(y(v), ChartLabel(MARGIN_LEFT - 6, round(y(v) + 5, 1), str(v), "end"))
+            for v in range(0, 11, 2)
+        ),
+        axis_titles=(
+            ChartLabel(4, 16, "Heaviness (1–10)"),
+            ChartLabel(
+                round(MARGIN_LEFT + plot_w / 2, 1), CHART_HEIGHT - 8, "Date of the run", "middle"
+            ),
+        ),
+        date_labels=tuple(
+            ChartLabel(x(day), CHART_HEIGHT - MARGIN_BOTTOM + 22, short_date(day), anchor)
+            for day, anchor in dates
+        ),
+        points=tuple(ChartPoint(x(d), y(v), f"{short_date(d)}: {v} out of 10") for d, v in points),
+        radius=5 if len(points) <= 60 else 3,
     )
 
 
@@ -398,7 +396,7 @@ class Insights:
     remedies: list[RemedyReport]
     points_total: int = 0
     spikes_total: int = 0
-    chart: SafeString | None = None
+    chart: Chart | None = None
     distances_logged: int = 0
     helpful: list[RemedyReport] = field(default_factory=list)
     spike_rows: list[dict[str, Any]] = field(default_factory=list)

@@ -1,22 +1,26 @@
 """Knowledge base to and from JSON (seed files, staging → production moves).
 
-The format is described in legs/knowledge/seed/FORMAT.md. Rows are matched on their stable
-identifiers (cause slug, step key, question key, choice value, FAQ slug), never on
-database ids, so a file moves cleanly between sites.
+The format is described in seed/FORMAT.md and its shape in seed/schema.json (JSON Schema).
+Rows are matched on their stable identifiers (cause slug, step key, question key, choice
+value, FAQ slug), never on database ids, so a file moves cleanly between sites.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
+from jsonschema import Draft202012Validator
+from jsonschema import ValidationError as SchemaViolation
+from jsonschema.exceptions import best_match
 
 from .models import (
     Cause,
@@ -34,35 +38,30 @@ FORMAT = 1
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 SEED_FILES = ("causes.json", "questions.json", "faq.json")
 SECTIONS = ("causes", "steps", "faqs")
+SCHEMA_FILE = SEED_DIR / "schema.json"
 
-# Every key an item may carry; the first ones listed in REQUIRED must be present.
-KEYS: dict[str, set[str]] = {
-    "cause": {
-        "slug", "name", "category", "summary", "body", "see_doctor", "order", "published",
-        "reviewed_by", "reviewed_on", "sources", "remedies",
-    },
-    "source": {"title", "url"},
-    "remedy": {"title", "summary", "body", "kind"},
-    "step": {"key", "title", "intro", "order", "questions"},
-    "question": {"key", "text", "help_text", "kind", "required", "active", "order", "choices"},
-    "choice": {"value", "label", "because", "triage", "triage_message", "evidence"},
-    "evidence": {"cause", "weight"},
-    "faq": {"slug", "question", "answer", "order", "published", "causes"},
-}  # fmt: skip
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "cause": ("slug", "name", "category", "summary"),
-    "source": ("title", "url"),
-    "remedy": ("title", "kind"),
-    "step": ("key", "title"),
-    "question": ("key", "text"),
-    "choice": ("value", "label"),
-    "evidence": ("cause", "weight"),
-    "faq": ("slug", "question", "answer"),
+# The identifier shown beside an item's position in messages, by the list it is in.
+ID_KEYS = {"causes": "slug", "steps": "key", "questions": "key", "choices": "value", "faqs": "slug"}
+TYPE_NAMES = {
+    "object": "a JSON object",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
 }
 
 
 class KnowledgeFileError(ValueError):
     """A knowledge file that cannot be imported; the message names the place."""
+
+
+@functools.cache
+def schema_validator() -> Draft202012Validator:
+    """The JSON Schema of a knowledge file (seed/schema.json), read once."""
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
 
 
 def _num(value: Decimal) -> float | int:
@@ -161,23 +160,44 @@ def _place(path: str, item: dict[str, Any], id_key: str) -> str:
     return f"{path} ({ident})" if isinstance(ident, str) and ident else path
 
 
-def _items(container: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-    items = container.get(key, [])
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise KnowledgeFileError(f"{where}{key}: expected a list of objects")
-    return items
+def _schema_place(doc: object, path: Iterable[str | int]) -> str:
+    """A schema error's path written the way the other messages write it:
+    `steps[1] (symptoms).questions[0] (legs).choices[2] (one).evidence[0].weight`."""
+    where, node, section = "", doc, ""
+    for part in path:
+        node = node[part]  # type: ignore[index]
+        if isinstance(part, str):
+            section = part
+            where = f"{where}.{part}" if where else part
+        elif isinstance(node, dict):
+            where = _place(f"{where}[{part}]", node, ID_KEYS.get(section, ""))
+        else:
+            where = f"{where}[{part}]"
+    return where
 
 
-def _check_item(kind: str, item: dict[str, Any], where: str) -> None:
-    unknown = sorted(set(item) - KEYS[kind])
-    if unknown:
-        raise KnowledgeFileError(f"{where}: unexpected key {unknown[0]!r}")
-    for key in REQUIRED[kind]:
-        if key not in item:
-            raise KnowledgeFileError(f"{where}: missing {key!r}")
-    id_key = REQUIRED[kind][0]
-    if kind != "evidence" and not (isinstance(item[id_key], str) and item[id_key]):
-        raise KnowledgeFileError(f"{where}: {id_key!r} must be a non-empty text")
+def _schema_problem(doc: object, error: SchemaViolation, n: int) -> str:
+    where = _schema_place(doc, error.absolute_path) or f"document {n}"
+    match error.validator:
+        case "const" if list(error.absolute_path) == ["format"]:
+            return (
+                f"document {n}: unsupported format {error.instance!r} "
+                f"(this site reads format {FORMAT})"
+            )
+        case "additionalProperties":
+            unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            return f"{where}: unexpected key {unknown[0]!r}"
+        case "required":
+            missing = next(key for key in error.validator_value if key not in error.instance)
+            return f"{where}: missing {missing!r}"
+        case "type":
+            expected = error.validator_value
+            names = [expected] if isinstance(expected, str) else expected
+            return f"{where}: expected {' or '.join(TYPE_NAMES.get(t, t) for t in names)}"
+        case "minLength":
+            return f"{where}: must not be empty"
+        case _:
+            return f"{where}: {error.message}"
 
 
 def _check_unique(seen: dict[str, str], ident: str, where: str, what: str) -> None:
@@ -189,69 +209,46 @@ def _check_unique(seen: dict[str, str], ident: str, where: str, what: str) -> No
 def check_structure(docs: list[object]) -> list[dict[str, Any]]:
     """Shape checks over every document before anything is written.
 
-    Unknown keys are errors rather than being ignored, so a typo in a hand-edited file
-    ("sumary") is reported instead of silently dropping the text.
+    The schema refuses unknown keys rather than ignoring them, so a typo in a hand-edited
+    file ("sumary") is reported instead of silently dropping the text. What a schema cannot
+    say (identifiers unique across documents and lists) is checked here afterwards.
     """
+    for n, doc in enumerate(docs, start=1):
+        error = best_match(schema_validator().iter_errors(doc))
+        if error is not None:
+            raise KnowledgeFileError(_schema_problem(doc, error, n))
+    checked = cast(list[dict[str, Any]], docs)
     causes: dict[str, str] = {}
     steps: dict[str, str] = {}
     questions: dict[str, str] = {}
     faqs: dict[str, str] = {}
-    for n, doc in enumerate(docs, start=1):
-        if not isinstance(doc, dict):
-            raise KnowledgeFileError(f"document {n}: expected a JSON object")
-        fmt = doc.get("format", FORMAT)
-        if fmt != FORMAT or isinstance(fmt, bool):
-            raise KnowledgeFileError(
-                f"document {n}: unsupported format {fmt!r} (this site reads format {FORMAT})"
-            )
-        extra = sorted(set(doc) - {"format", *SECTIONS})
-        if extra:
-            raise KnowledgeFileError(f"document {n}: unexpected key {extra[0]!r}")
-        for i, cause in enumerate(_items(doc, "causes", "")):
+    for doc in checked:
+        for i, cause in enumerate(doc.get("causes", [])):
             where = _place(f"causes[{i}]", cause, "slug")
-            _check_item("cause", cause, where)
             _check_unique(causes, cause["slug"], where, "cause slug")
-            for j, source in enumerate(_items(cause, "sources", f"{where}.")):
-                _check_item("source", source, f"{where}.sources[{j}]")
-            for j, remedy in enumerate(_items(cause, "remedies", f"{where}.")):
-                _check_item("remedy", remedy, f"{where}.remedies[{j}]")
-        for i, step in enumerate(_items(doc, "steps", "")):
+        for i, step in enumerate(doc.get("steps", [])):
             where = _place(f"steps[{i}]", step, "key")
-            _check_item("step", step, where)
             _check_unique(steps, step["key"], where, "step key")
-            for j, question in enumerate(_items(step, "questions", f"{where}.")):
+            for j, question in enumerate(step.get("questions", [])):
                 qwhere = _place(f"{where}.questions[{j}]", question, "key")
-                _check_item("question", question, qwhere)
                 _check_unique(questions, question["key"], qwhere, "question key")
                 values: dict[str, str] = {}
-                for k, choice in enumerate(_items(question, "choices", f"{qwhere}.")):
+                for k, choice in enumerate(question.get("choices", [])):
                     cwhere = _place(f"{qwhere}.choices[{k}]", choice, "value")
-                    _check_item("choice", choice, cwhere)
                     _check_unique(values, choice["value"], cwhere, "choice value")
                     slugs: dict[str, str] = {}
-                    for m, evidence in enumerate(_items(choice, "evidence", f"{cwhere}.")):
+                    for m, evidence in enumerate(choice.get("evidence", [])):
                         ewhere = f"{cwhere}.evidence[{m}]"
-                        _check_item("evidence", evidence, ewhere)
-                        if not isinstance(evidence["cause"], str):
-                            raise KnowledgeFileError(f"{ewhere}: 'cause' must be a cause slug")
                         _check_unique(slugs, evidence["cause"], ewhere, "evidence for cause")
-        for i, faq in enumerate(_items(doc, "faqs", "")):
+        for i, faq in enumerate(doc.get("faqs", [])):
             where = _place(f"faqs[{i}]", faq, "slug")
-            _check_item("faq", faq, where)
             _check_unique(faqs, faq["slug"], where, "FAQ slug")
-            related = faq.get("causes", [])
-            if not isinstance(related, list) or not all(isinstance(s, str) for s in related):
-                raise KnowledgeFileError(f"{where}.causes: expected a list of cause slugs")
-    return [doc for doc in docs if isinstance(doc, dict)]
+    return checked
 
 
-def _weight(raw: object, where: str) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise KnowledgeFileError(f"{where}: weight must be a number from -10 to 10")
-    try:
-        weight = Decimal(str(raw))
-    except InvalidOperation as exc:
-        raise KnowledgeFileError(f"{where}: weight must be a number from -10 to 10") from exc
+def _weight(raw: float, where: str) -> Decimal:
+    # The schema has made it a JSON number; Python's json still reads NaN and Infinity.
+    weight = Decimal(str(raw))
     if not weight.is_finite():
         raise KnowledgeFileError(f"{where}: weight must be a number from -10 to 10")
     return weight
