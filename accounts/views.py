@@ -16,6 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.ratelimit import limit_posts
+
 from .forms import (
     ActivationPasswordForm,
     ActivationResendForm,
@@ -60,6 +62,7 @@ def _site_address(request: HttpRequest) -> SiteAddress:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -94,6 +97,7 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     next_url = _safe_next(request)
     user = activation_link_user(uidb64=uidb64, token=token)
@@ -123,6 +127,7 @@ def _activate_and_log_in(request: HttpRequest, user: User, next_url: str | None)
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def resend_activation(request: HttpRequest) -> HttpResponse:
     def page(form: ActivationResendForm) -> HttpResponse:
         context = {"form": form, "next": _safe_next(request)}
@@ -172,12 +177,14 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/delete.html", {"form": form})
 
 
+@method_decorator(limit_posts, name="post")
 class LoginView(auth_views.LoginView):
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
 
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(limit_posts, name="post")
 class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"

@@ -1,20 +1,20 @@
-"""A request id on every request and one JSON log line per request.
+"""A request id on every request and one access log line per request.
 
 The id comes from the `X-Request-ID` header when a proxy in front sent a sane one (so a
 request can be followed from the load balancer to the app), otherwise it is made here. It is
 sent back on the response and attached to every log record written while the request runs.
+settings.LOGGING writes the access lines as JSON (python-json-logger). README.md says why the
+id is not django-guid's.
 """
 
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.signals import request_finished
@@ -31,14 +31,6 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
     "request_id", default=NO_REQUEST
 )
 logger = logging.getLogger(REQUEST_LOGGER)
-
-# Attributes every LogRecord has; anything else on a record was passed in `extra=`.
-_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-    "message",
-    "asctime",
-    "request_id",
-    "taskName",
-}
 
 
 def request_id_from(header: str | None) -> str:
@@ -109,22 +101,3 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id and any extras."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", request_id_var.get()),
-        }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
-                payload[key] = value
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)

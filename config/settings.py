@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ MIDDLEWARE = [
     # First, so that every response (redirects and static files too) carries a request id.
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.PermissionsPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,7 +76,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "config.ratelimit.RateLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -163,25 +163,28 @@ AXES_HANDLER = env.str(
         else "axes.handlers.database.AxesDatabaseHandler"
     ),
 )
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+# Lockouts and rate limits see the client's address through one function (config.client):
+# REMOTE_ADDR, or behind PROXY_COUNT proxies the address the outermost of them saw.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client.client_ip"
 AXES_VERBOSE = False
 
-# RATE LIMITS (config.ratelimit)
-# POSTs per client address to each of these forms, as count/period (s, m, h or d); beyond
-# that the form answers 429. Counted in the cache, so shared by all app servers with Redis.
+# RATE LIMITS (django-ratelimit, through config.ratelimit.limit_posts)
+# POSTs per client address to sign-up, log-in, password reset, the new-link form and the
+# activation password form, as count/period (s, m, h or d, e.g. 100/5m); beyond that the form
+# answers 429. Counted in the cache, so shared by all app servers with Redis. The
+# django_ratelimit app is not installed: its only job is a system check that calls the
+# per-process memory cache an error, and counting per process is a choice made here.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_RATE = env.str("RATELIMIT_RATE", default="20/m")
-RATELIMIT_VIEWS = dict.fromkeys(
-    (
-        "accounts:signup",
-        "accounts:login",
-        "accounts:password_reset",
-        "accounts:activation_resend",
-        "accounts:activate",  # the password asked for when a link is opened elsewhere
-    ),
-    RATELIMIT_RATE,
-)
-RATELIMIT_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# django-ratelimit would read "20" as 20 a second and "20/minute" as 20/m.
+if not re.fullmatch(r"[1-9]\d*/(?:[1-9]\d*)?[smhd]", RATELIMIT_RATE):
+    raise ImproperlyConfigured(
+        f"RATELIMIT_RATE must look like 20/m (count / s, m, h or d), got {RATELIMIT_RATE!r}."
+    )
+RATELIMIT_IP_META_KEY = "config.client.client_ip"
+# A count the cache could not keep lets the request through rather than lock everyone out.
+RATELIMIT_FAIL_OPEN = True
 
 # PAGE CACHE
 # Public pages (home, causes, FAQ, warning signs…) are kept this many seconds for visitors
@@ -272,8 +275,14 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
-# Sent by config.middleware.PermissionsPolicyMiddleware: features the site never uses.
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# Sent by django-permissions-policy: features the site never uses, allowed to no origin.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+}
 
 # FORMS
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -289,7 +298,13 @@ LOGGING = {
     "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "config.request_id.JsonFormatter"},
+        # One JSON object a line (python-json-logger): these fields, then any `extra=` values.
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "exc_info": "exception"},
+            "timestamp": "time",
+        },
     },
     "handlers": {
         "stdout": {

@@ -20,8 +20,9 @@ import pytest
 from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client
+from pythonjsonlogger.json import JsonFormatter
 
-from config.request_id import JsonFormatter, RequestIdFilter, request_id_from
+from config.request_id import RequestIdFilter, request_id_from
 from tests.factories import make_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,14 +200,27 @@ def test_other_log_lines_of_a_request_carry_its_request_id(
     assert "[trace-404]" in not_found[0]
 
 
-def test_log_lines_outside_a_request_have_a_dash_for_request_id() -> None:
-    record = logging.LogRecord("heavylegs", logging.INFO, __file__, 1, "hello %s", ("x",), None)
+def test_log_lines_outside_a_request_have_a_dash_for_request_id(
+    request_log: io.StringIO,
+) -> None:
+    logging.getLogger("heavylegs.request").info("hello %s", "x")
 
-    RequestIdFilter().filter(record)
-    line = json.loads(JsonFormatter().format(record))
-
+    (line,) = log_lines(request_log)
     assert line["request_id"] == "-"
     assert line["message"] == "hello x"
+    assert line["level"] == "INFO"
+    assert line["time"].endswith("+00:00")
+
+
+def test_an_exception_is_written_into_its_json_line(request_log: io.StringIO) -> None:
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        logging.getLogger("heavylegs.request").exception("failed")
+
+    (line,) = log_lines(request_log)
+    assert line["message"] == "failed"
+    assert "ValueError: broken" in line["exception"]
 
 
 def test_request_id_is_forgotten_once_the_response_is_finished(client: Client, db: None) -> None:

@@ -56,18 +56,23 @@ def settings_in(env: dict[str, str], *names: str) -> dict[str, Any]:
 # SECRET KEY AND DEBUG
 
 
-def test_missing_secret_key_with_debug_off_is_a_clear_error() -> None:
+def settings_error(**env: str) -> str:
+    """The last line a fresh interpreter prints when importing config.settings fails."""
     result = subprocess.run(
         [sys.executable, "-c", "import config.settings"],
         cwd=ROOT,
-        env=clean_env(DEBUG="false", SECRET_KEY=""),
+        env=clean_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert result.returncode != 0
-    last_line = result.stderr.strip().splitlines()[-1]
+    return result.stderr.strip().splitlines()[-1]
+
+
+def test_missing_secret_key_with_debug_off_is_a_clear_error() -> None:
+    last_line = settings_error(DEBUG="false", SECRET_KEY="")
     assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: SECRET_KEY")
     assert "environment variable" in last_line
 
@@ -192,6 +197,32 @@ def test_redis_cache_url_gives_django_redis_and_cached_db_sessions() -> None:
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
 
 
+# RATE LIMITS AND THE CLIENT ADDRESS
+
+
+def test_rate_limits_and_lockouts_share_one_client_address_behind_proxies() -> None:
+    env = {"DEBUG": "true", "PROXY_COUNT": "2"}
+    names = ("PROXY_COUNT", "AXES_CLIENT_IP_CALLABLE", "RATELIMIT_IP_META_KEY")
+    values = settings_in(env, *names)
+    assert values == {
+        "PROXY_COUNT": 2,
+        "AXES_CLIENT_IP_CALLABLE": "config.client.client_ip",
+        "RATELIMIT_IP_META_KEY": "config.client.client_ip",
+    }
+
+
+def test_a_rate_over_several_minutes_is_accepted() -> None:
+    values = settings_in({"DEBUG": "true", "RATELIMIT_RATE": "100/5m"}, "RATELIMIT_RATE")
+    assert values["RATELIMIT_RATE"] == "100/5m"
+
+
+@pytest.mark.parametrize("text", ["20", "20/minute", "0/m", "a/m", "20/0m", "20/m/m"])
+def test_a_mistyped_rate_stops_the_server_with_a_clear_message(text: str) -> None:
+    last_line = settings_error(DEBUG="true", RATELIMIT_RATE=text)
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: RATELIMIT_RATE")
+    assert "must look like 20/m" in last_line
+
+
 # SECURITY HEADERS
 
 
@@ -224,14 +255,14 @@ def test_content_security_policy_is_strict(home_response: Any) -> None:
 
 def test_permissions_policy_switches_off_unused_features(home_response: Any) -> None:
     policy = home_response["Permissions-Policy"]
-    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"):
         assert feature in policy
 
 
 def test_permissions_policy_follows_the_setting(client: Client, db: None, settings: Any) -> None:
-    settings.PERMISSIONS_POLICY = "camera=(self)"
+    settings.PERMISSIONS_POLICY = {"camera": ["self"]}
     assert client.get("/")["Permissions-Policy"] == "camera=(self)"
-    settings.PERMISSIONS_POLICY = ""
+    settings.PERMISSIONS_POLICY = {}
     assert "Permissions-Policy" not in client.get("/")
 
 
