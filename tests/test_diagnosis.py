@@ -118,7 +118,10 @@ def test_no_answers_gives_self_care_and_no_causes() -> None:
 def test_most_serious_level_wins_and_only_help_now_warnings_are_kept() -> None:
     result = assess({"signs": ["clot", "chest"], "timing": "same_point"}, TINY)
     assert result.triage == Triage.EMERGENCY
-    assert [(w.value, w.level) for w in result.warnings] == [("chest", Triage.EMERGENCY), ("clot", Triage.URGENT)]
+    assert [(w.value, w.level) for w in result.warnings] == [
+        ("chest", Triage.EMERGENCY),
+        ("clot", Triage.URGENT),
+    ]
 
 
 def test_urgent_beats_soon() -> None:

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from legs.assessment.engine import assess
-from legs.assessment.wizard import RESULT_SESSION_KEY
+from legs.assessment.engine import Result, assess
+from legs.assessment.wizard import RESULT_SESSION_KEY, StoredResult
 from legs.history.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
 from legs.history.services import RunContext, episode_create
 from legs.knowledge.models import Cause, Choice, Remedy
@@ -55,8 +55,8 @@ URGENT: dict[str, Any] = {"warning_signs": ["one_leg_swollen_painful"]}
 # -- helpers -------------------------------------------------------------------------------
 
 
-def make_result(answers: Mapping[str, Any]) -> dict[str, Any]:
-    return assess(dict(answers), get_knowledge()).to_dict()
+def make_result(answers: Mapping[str, Any]) -> Result:
+    return assess(dict(answers), get_knowledge())
 
 
 def make_episode(
@@ -72,7 +72,7 @@ def make_episode(
         user=user,
         answers=answers,
         result=make_result(answers),
-        knowledge_version=get_knowledge().version,
+        knowledge=get_knowledge(),
         run_context=RunContext(
             run_date=timezone.localdate() - timedelta(days=days_ago),
             heaviness=heaviness,
@@ -88,19 +88,15 @@ def make_episode(
     return episode
 
 
-def put_result_in_session(
-    client: Client, answers: Mapping[str, Any] = TIRED, *, parsed: bool = False
-) -> None:
-    """A result as the wizard stores it (its JSON text), or, with `parsed`, as sessions
-    stored before that change keep it."""
-    result = make_result(answers)
+def put_result_in_session(client: Client, answers: Mapping[str, Any] = TIRED) -> None:
+    """A result as the wizard stores it."""
     session = client.session
-    session[RESULT_SESSION_KEY] = {
-        "answers": dict(answers),
-        "result": result if parsed else json.dumps(result),
-        "knowledge_version": get_knowledge().version,
-        "created": timezone.now().isoformat(),
-    }
+    StoredResult(
+        answers=dict(answers),
+        result=make_result(answers),
+        knowledge_version=get_knowledge().version,
+        created=timezone.now().isoformat(),
+    ).save(session)
     session.save()
 
 
@@ -161,7 +157,7 @@ def owner_client(client: Client, owner: User) -> Client:
 
 def test_saving_keeps_the_answers_the_result_and_its_causes_and_remedies(owner: User) -> None:
     episode = make_episode(owner)
-    result = make_result(TIRED)
+    result = make_result(TIRED).to_dict()
     assert episode.answers == TIRED
     assert episode.result == result
     assert episode.triage == "self_care"
@@ -192,7 +188,7 @@ def test_saving_the_same_token_twice_returns_the_first_episode(owner: User) -> N
         "user": owner,
         "answers": TIRED,
         "result": make_result(TIRED),
-        "knowledge_version": 1,
+        "knowledge": get_knowledge(),
         "run_context": RunContext(run_date=timezone.localdate()),
         "token": token,
     }
@@ -200,7 +196,7 @@ def test_saving_the_same_token_twice_returns_the_first_episode(owner: User) -> N
     second = episode_create(**kwargs)
     assert first.pk == second.pk
     assert Episode.objects.count() == 1
-    assert EpisodeCause.objects.filter(episode=first).count() == len(make_result(TIRED)["causes"])
+    assert EpisodeCause.objects.filter(episode=first).count() == len(make_result(TIRED).causes)
 
 
 def test_a_run_in_the_future_is_refused(owner: User) -> None:
@@ -209,7 +205,7 @@ def test_a_run_in_the_future_is_refused(owner: User) -> None:
             user=owner,
             answers=TIRED,
             result=make_result(TIRED),
-            knowledge_version=1,
+            knowledge=get_knowledge(),
             run_context=RunContext(run_date=timezone.localdate() + timedelta(days=2)),
             token=uuid.uuid4(),
         )
@@ -385,19 +381,19 @@ def test_saving_a_damaged_stored_result_sends_the_runner_to_the_assessment(
     assert not Episode.objects.exists()
 
 
-def test_a_result_stored_before_it_was_kept_as_text_still_shows_and_saves(
+def test_a_result_stored_by_the_earlier_build_as_text_sends_the_runner_back(
     owner_client: Client,
 ) -> None:
-    put_result_in_session(owner_client, parsed=True)
-    page = owner_client.get(reverse("assessment:result"))
-    assert page.status_code == 200
-    response = owner_client.post(
-        reverse("history:save"), run_form(save_token(page.content.decode()))
-    )
-    episode = Episode.objects.get()
-    assert response["Location"] == episode.get_absolute_url()
-    assert episode.result == make_result(TIRED)
-    assert episode.answers == TIRED
+    """Sessions from before the result was kept in its typed form hold its JSON text: it is
+    not a result any more, so the runner answers again rather than seeing an error."""
+    put_result_in_session(owner_client)
+    session = owner_client.session
+    stored = session[RESULT_SESSION_KEY]
+    session[RESULT_SESSION_KEY] = {**stored, "result": json.dumps(stored["result"])}
+    session.save()
+    response = owner_client.get(reverse("assessment:result"))
+    assert response["Location"] == reverse("assessment:wizard")
+    assert not Episode.objects.exists()
 
 
 def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
@@ -451,7 +447,7 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
     episode = Episode.objects.get(owner__email="new.runner@example.com")
     assert response["Location"] == episode.get_absolute_url()
     assert episode.answers == TIRED
-    assert episode.result == json.loads(stored_before["result"])
+    assert episode.result == stored_before["result"]
     assert episode.distance_km == Decimal("21.100")
 
 

@@ -262,8 +262,8 @@ for n in range(3):
         episode_create(
             user=user,
             answers=answers,
-            result=assess(answers, knowledge).to_dict(),
-            knowledge_version=knowledge.version,
+            result=assess(answers, knowledge),
+            knowledge=knowledge,
             run_context=RunContext(
                 run_date=datetime.date(2026, 3, 1 + i),
                 heaviness=1 + (n + i) % 10,

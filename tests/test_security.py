@@ -80,8 +80,8 @@ def make_episode(user: User) -> Episode:
     return episode_create(
         user=user,
         answers=SELF_CARE,
-        result=assess(SELF_CARE, knowledge).to_dict(),
-        knowledge_version=knowledge.version,
+        result=assess(SELF_CARE, knowledge),
+        knowledge=knowledge,
         run_context=RunContext(run_date=timezone.localdate() - timedelta(days=5), heaviness=6),
         token=uuid.uuid4(),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -95,8 +94,7 @@ def text(response: Any) -> str:
 def stored(client: Client) -> dict[str, Any]:
     """The stored result entry, its result (kept as JSON text) parsed."""
     entry: dict[str, Any] = dict(client.session[RESULT_SESSION_KEY])
-    assert isinstance(entry["result"], str)
-    entry["result"] = json.loads(entry["result"])
+    assert isinstance(entry["result"], dict)
     return entry
 
 
@@ -554,9 +552,9 @@ def test_a_stored_help_now_result_never_lists_causes(client: Client) -> None:
     walk_wizard(client, SELF_CARE)
     session = client.session
     saved = session[RESULT_SESSION_KEY]
-    result = json.loads(saved["result"])
+    result = saved["result"]
     result["triage"] = "emergency"
-    session[RESULT_SESSION_KEY] = {**saved, "result": json.dumps(result)}
+    session[RESULT_SESSION_KEY] = {**saved, "result": result}
     session.save()
     page = client.get(reverse("assessment:result")).content.decode()
     assert "Get emergency help now" in page

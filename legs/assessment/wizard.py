@@ -156,14 +156,16 @@ class StoredResult:
             not isinstance(answers, dict)
             or not isinstance(version, int)
             or isinstance(version, bool)
-            or not isinstance(created, str)
+            or not isinstance(created, str | None)
         ):
             return None
         try:
             result = Result.from_dict(stored.get("result"))
         except ValueError:
             return None
-        return cls(answers=answers, result=result, knowledge_version=version, created=created)
+        return cls(
+            answers=answers, result=result, knowledge_version=version, created=created or ""
+        )
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -6,8 +6,8 @@ and shown to staff with a preview notice, so editors can check a page before pub
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
 from typing import Any
