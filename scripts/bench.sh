@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Page benchmark: every page's throughput against a minimal Django page served by the same
-# gunicorn, history and insights with 10 and 1,000 episodes, the engine's assessments per
-# second and a worker's peak memory (see benchmarks/pages.py). One command:
+# gunicorn, history and insights with 10 and 10,000 episodes, each page's queries, the engine's
+# assessments per CPU second and a worker's peak memory (see benchmarks/pages.py). One command:
 #   scripts/bench.sh                   # SQLite, 5 rounds of 2 s per page and ceiling
 #   scripts/bench.sh postgres --seconds 3 --rounds 7
 # Writes benchmarks/results/pages.md; exits non-zero when a target is missed.

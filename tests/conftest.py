@@ -4,6 +4,7 @@ import os
 from typing import Any
 
 import pytest
+from django.db.models import Model
 
 # Playwright's sync API runs an event loop in the test thread; Django's live_server
 # is still called synchronously, which is safe here.
@@ -24,12 +25,53 @@ def _fresh_knowledge_cache() -> None:
     cache.clear()
 
 
-@pytest.fixture
-def seeded(db: None) -> None:
-    """The seed knowledge base, as the run command loads it."""
-    from django.core.management import call_command
+# The seed knowledge base's rows, model by model in the order they can be inserted in.
+SeedRows = list[tuple[type[Model], list[dict[str, Any]]]]
 
-    call_command("load_knowledge_base", verbosity=0)
+
+@pytest.fixture(scope="session")
+def seed_rows(django_db_setup: None, django_db_blocker: Any) -> SeedRows:
+    """The seed knowledge base as the run command loads it, read once per test session."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from legs.knowledge.models import (
+        Cause,
+        Choice,
+        Evidence,
+        Faq,
+        KnowledgeRevision,
+        Question,
+        Remedy,
+        Source,
+        Step,
+    )
+
+    models: list[type[Model]] = [
+        KnowledgeRevision, Cause, Source, Remedy, Step, Question, Choice, Evidence, Faq,
+        Faq.causes.through,
+    ]  # fmt: skip
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_knowledge_base", verbosity=0)
+        rows = [(model, list(model._default_manager.values())) for model in models]
+        # Nothing is left behind: each test that asks for the seed gets its own copy.
+        transaction.set_rollback(True)
+    return rows
+
+
+@pytest.fixture
+def seeded(db: None, seed_rows: SeedRows) -> None:
+    """The seed knowledge base, as the run command loads it (inserted from the rows read
+    once per session: the loader itself takes seconds)."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    for model, rows in seed_rows:
+        model._default_manager.bulk_create(model(**row) for row in rows)
+    # Rows inserted with their ids leave PostgreSQL's sequences behind; set them past them.
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [m for m, _ in seed_rows]):
+            cursor.execute(sql)
 
 
 @pytest.fixture(autouse=True)

@@ -25,10 +25,9 @@ PHONE = 360
 
 
 @pytest.fixture(autouse=True)
-def _pages_from_the_cache(settings: Any) -> None:
-    """As in production: steps, results and forms come from the page cache once rendered,
-    each with a CSRF token of this browser's own."""
-    settings.PAGE_CACHE_SECONDS = 300
+def _public_pages_from_the_cache(settings: Any) -> None:
+    """As in production: public pages come from the cache for visitors not logged in."""
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 300
 
 
 def next_button(page: Page) -> Any:

@@ -393,3 +393,6 @@ def test_runners_never_see_each_others_insights(client: Client, runner: User) ->
     assert heaviness_column(get_insights(client)) == ["3"]
     client.force_login(other)
     assert heaviness_column(get_insights(client)) == ["8"]
+    # Back to the first runner: nothing of the other's page stays behind.
+    client.force_login(runner)
+    assert heaviness_column(get_insights(client)) == ["3"]

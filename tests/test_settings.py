@@ -185,7 +185,7 @@ def test_smtp_email_url_maps_into_mailers() -> None:
 def test_default_cache_is_local_memory_with_database_sessions() -> None:
     values = settings_in({"DEBUG": "true"}, "CACHES", "SESSION_ENGINE")
     assert values["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
-    assert values["SESSION_ENGINE"] == "config.sessions"
+    assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
 
 def test_redis_cache_url_gives_django_redis_and_cached_db_sessions() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ from django.urls import reverse
 
 from legs.assessment.engine import assess
 from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, SKIP_LABEL
-from legs.knowledge.models import Choice, Evidence, KnowledgeRevision, Question, Step
+from legs.knowledge.models import Choice, Evidence, Question, Step
 from legs.knowledge.published import get_knowledge
 from tests.factories import make_user
 
@@ -369,15 +370,14 @@ def test_a_wizard_post_costs_a_fixed_number_of_queries(
 ) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     get_knowledge()  # warm, as on a running server
-    # 1 session row, 2 savepoint, 3 session update, 4 release savepoint. The knowledge
-    # revision was read less than a second ago, and the snapshot is cached. The savepoint
-    # pair belongs to the test's transaction; a server sends BEGIN/COMMIT there on SQLite,
+    # 1 knowledge revision, 2 session row, 3 savepoint, 4 session update, 5 release
+    # savepoint. The snapshot of that revision is cached in memory. The savepoint pair
+    # belongs to the test's transaction; a server sends BEGIN/COMMIT there on SQLite,
     # nothing on PostgreSQL.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = post_step(client, "pattern", {"legs": "both", "symptoms": ["cramps"]})
     assert response.status_code == 302
-    # A second later the revision is read again: one more.
-    KnowledgeRevision.forget_recent()
+    # The revision is read again on every request, so the next step costs the same.
     with django_assert_num_queries(5):
         response = post_step(client, "training", {"warmup": "none", "strength": "regular"})
     assert response.status_code == 302
@@ -542,6 +542,29 @@ def test_a_damaged_stored_result_sends_the_runner_to_the_questions(
 ) -> None:
     session = client.session
     session[RESULT_SESSION_KEY] = bad
+    session.save()
+    response = client.get(reverse("assessment:result"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessment:wizard")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda result: json.dumps(result),  # the old format: the result as JSON text
+        lambda result: {**result, "triage": "maybe"},
+        lambda result: {**result, "causes": "many"},
+        lambda result: None,
+    ],
+    ids=["json-text", "unknown-triage", "causes-not-a-list", "missing"],
+)
+def test_a_damaged_result_next_to_good_answers_sends_the_runner_to_the_questions(
+    client: Client, damage: Any
+) -> None:
+    walk_wizard(client, SELF_CARE)
+    session = client.session
+    saved = session[RESULT_SESSION_KEY]
+    session[RESULT_SESSION_KEY] = {**saved, "result": damage(saved["result"])}
     session.save()
     response = client.get(reverse("assessment:result"))
     assert response.status_code == 302
