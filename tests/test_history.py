@@ -857,3 +857,55 @@ def test_the_admin_changelist_runs_the_same_queries_for_any_number_of_episodes(
     # with their owners, 6 first and last run date, 7 the days for the date drill-down
     with django_assert_num_queries(7):
         assert client.get(reverse("admin:history_episode_changelist")).status_code == 200
+
+
+# -- the knowledge base changes between answering and saving ------------------------------
+
+
+def test_a_result_scored_before_an_editors_change_is_scored_again_before_it_is_saved(
+    owner_client: Client,
+) -> None:
+    """A saved episode is scored and worded with one knowledge base: when an editor changes
+    it in between, the runner sees the result with the latest advice first, and what they
+    typed is kept for the second press."""
+    put_result_in_session(owner_client)
+    token = save_token(owner_client.get(reverse("assessment:result")).content.decode())
+    before = get_knowledge().version
+    cause = Cause.objects.get(slug="poor-sleep")
+    cause.name = "Short or broken sleep"
+    cause.save()
+
+    response = owner_client.post(reverse("history:save"), run_form(token), follow=True)
+    assert response.redirect_chain == [(reverse("assessment:result"), 302)]
+    page = response.content.decode()
+    assert "Our advice was updated since you answered" in page
+    assert "Short or broken sleep" in page
+    assert "Hilly route, hot afternoon." in page
+    assert not Episode.objects.exists()
+
+    assert save_token(page) == token
+    response = owner_client.post(reverse("history:save"), run_form(token))
+    episode = Episode.objects.get()
+    assert response["Location"] == episode.get_absolute_url()
+    assert episode.knowledge_version == get_knowledge().version > before
+    assert episode.top_cause_name == "Short or broken sleep"
+    assert episode.result == make_result(TIRED).to_dict()
+
+
+def test_answers_that_no_longer_fit_the_questions_are_asked_again_before_saving(
+    owner_client: Client,
+) -> None:
+    put_result_in_session(owner_client)
+    token = save_token(owner_client.get(reverse("assessment:result")).content.decode())
+    # An answer to a question an editor has since deleted.
+    session = owner_client.session
+    stored = session[RESULT_SESSION_KEY]
+    session[RESULT_SESSION_KEY] = {**stored, "answers": {**TIRED, "retired_question": "yes"}}
+    session.save()
+    Cause.objects.filter(slug="poor-sleep").update(name="Short or broken sleep")
+
+    response = owner_client.post(reverse("history:save"), run_form(token), follow=True)
+    assert response.redirect_chain[0] == (reverse("assessment:wizard"), 302)
+    assert "The questions have changed since you answered them" in response.content.decode()
+    assert not Episode.objects.exists()
+    assert RESULT_SESSION_KEY not in owner_client.session

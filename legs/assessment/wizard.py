@@ -163,9 +163,7 @@ class StoredResult:
             result = Result.from_dict(stored.get("result"))
         except ValueError:
             return None
-        return cls(
-            answers=answers, result=result, knowledge_version=version, created=created or ""
-        )
+        return cls(answers=answers, result=result, knowledge_version=version, created=created or "")
 
 
 @method_decorator(never_cache, name="dispatch")
