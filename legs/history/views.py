@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -104,9 +105,17 @@ def result_save_context(
         )
     return {
         "save_form": form,
+        # The run details of an empty form are drawn once for each set of values they
+        # show (the token is outside them); a form with errors is drawn afresh.
+        "save_fields_key": None if form.is_bound else _fields_key(form),
         "saved_episode": _saved_episode(request, state["token"]),
         "save_pending": bool(pending),
     }
+
+
+def _fields_key(form: SaveEpisodeForm) -> str:
+    shown = {name: str(value) for name, value in form.initial.items() if name != "token"}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
 
 def _rescore(request: HttpRequest, stored: StoredResult, knowledge: Knowledge) -> bool:
