@@ -613,15 +613,17 @@ def main() -> int:
         )
         if not met:
             misses.append(
-                f"{many_page.label} ({slowdown:.2f}× slower than with {FEW}"
-                f"{'' if same_queries else ', not the same queries'})"
+                f"{many_page.label} ("
+                + (f"{slowdown:.2f}× slower than with {FEW}" if many.ratio else "no answer")
+                + f"{'' if same_queries else ', not the same queries'})"
             )
         lines.append(row(few, queries_text(few_queries), ""))
         lines.append(
             row(
                 many,
                 queries_text(many_queries),
-                f"{slowdown:.2f}× slower: {'met' if met else '**not met**'}",
+                (f"{slowdown:.2f}× slower" if many.ratio else "no answer within a slice")
+                + f": {'met' if met else '**not met**'}",
             )
         )
     highest = max(peaks, default=0) / 1024
