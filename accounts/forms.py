@@ -13,7 +13,7 @@ from django.contrib.auth.forms import (
 from django.http import HttpRequest
 
 from .models import User
-from .services import pending_password_check
+from .services import password_check
 
 UNIT_ERRORS = {"invalid_choice": "Choose kilometres or miles."}
 INVALID_LOGIN = (
@@ -113,7 +113,7 @@ class ActivationPasswordForm(forms.Form):
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
-        if not pending_password_check(request=self.request, user=self.user, password=password):
+        if not password_check(request=self.request, user=self.user, password=password):
             raise forms.ValidationError(
                 "That password does not match the one chosen at sign-up. Please try again.",
                 code="wrong_password",
@@ -133,9 +133,20 @@ class ProfileForm(forms.ModelForm[User]):
 
 
 class PlainPasswordChangeForm(PasswordChangeForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    """A wrong old password counts as a failed login (accounts.services.password_check)."""
+
+    def __init__(self, user: User, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
         plain_password_help(self, "new_password1", "new_password2")
+
+    def clean_old_password(self) -> str:
+        old_password: str = self.cleaned_data["old_password"]
+        if not password_check(request=self.request, user=self.user, password=old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class PlainSetPasswordForm(SetPasswordForm[User]):
@@ -153,13 +164,15 @@ class DeleteAccountForm(forms.Form):
         help_text="Enter your password to confirm. This cannot be undone.",
     )
 
-    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: User, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
+        # A wrong password counts as a failed login (accounts.services.password_check).
         password: str = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not password_check(request=self.request, user=self.user, password=password):
             raise forms.ValidationError("That password is not correct.", code="wrong_password")
         return password
 

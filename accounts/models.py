@@ -91,3 +91,24 @@ class User(AbstractUser):
         """Signed up but never confirmed the address (an account switched off later has
         logged in at least once, so sign-up and the activation links leave it alone)."""
         return not self.is_active and self.last_login is None
+
+
+class LoginSession(models.Model):
+    """A session a user logged in to, so their other sessions can be ended (password change,
+    account deletion) without reading every session in the database.
+
+    The row goes with its session: logging out, expiry (`clearsessions`) and deleting the
+    session all delete the Session row, and this one with it.
+    """
+
+    session = models.OneToOneField(
+        "sessions.Session", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+
+    class Meta:
+        verbose_name = "login session"
+        verbose_name_plural = "login sessions"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.session_id[:8]}…)"

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,17 +14,19 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template import loader
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from .models import User
+from .models import LoginSession, User
 from .tokens import activation_token
 
 logger = logging.getLogger(__name__)
@@ -30,13 +34,14 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def account_delete(*, user: User) -> None:
-    """Remove the user and every row they own.
+    """Remove the user, every row they own and every session they are still logged in to.
 
     Owned rows (episodes, follow-ups, admin log entries, group memberships) hang off the user
     with on_delete=CASCADE, so deleting the user removes them in the same transaction. The
     login-protection records of django-axes hold the email address as text rather than a
     foreign key, so they are removed by address.
     """
+    login_sessions_end(user=user)
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username__iexact=user.email).delete()
     user.delete()
@@ -50,6 +55,75 @@ def login_lockout_clear(*, user: User) -> int:
     """
     removed: int = axes_reset(username=user.email)
     return removed
+
+
+def password_check(*, request: HttpRequest, user: User, password: str) -> bool:
+    """Whether this is the user's password, tried like a login: a wrong one counts towards the
+    account's login lockout (django-axes), and while it is locked out no password is tried.
+    AxesMiddleware then answers with the lockout page, as for the login form. Used wherever a
+    form asks for a password outside the login form (password change, account deletion, the
+    activation password), so none of them can be used to guess it without the lockout."""
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: user.email}
+    if getattr(settings, "AXES_ENABLED", True) and not AxesProxyHandler.is_allowed(
+        request, credentials
+    ):
+        request.axes_locked_out = True  # type: ignore[attr-defined]
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        return False
+    if user.check_password(password):
+        return True
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    return False
+
+
+# LOGIN SESSIONS
+
+# When the login began (a POSIX timestamp): the session ends SESSION_COOKIE_AGE after it
+# however active it is, and SESSION_IDLE_SECONDS after the last visit.
+LOGIN_STARTED_SESSION_KEY = "accounts_login_started"
+
+
+def login_session_deadline(session: SessionBase, now: datetime) -> datetime | None:
+    """When this session should end if nothing else happens; None if it holds no login."""
+    started = session.get(LOGIN_STARTED_SESSION_KEY)
+    if not isinstance(started, int | float):
+        return None
+    return min(
+        now + timedelta(seconds=settings.SESSION_IDLE_SECONDS),
+        datetime.fromtimestamp(started, tz=UTC) + timedelta(seconds=settings.SESSION_COOKIE_AGE),
+    )
+
+
+def login_session_start(*, user: User, session: SessionBase) -> None:
+    """A login has just happened in this session: start its lifetime and record it under the
+    user, so login_sessions_end can find it."""
+    now = timezone.now()
+    session[LOGIN_STARTED_SESSION_KEY] = now.timestamp()
+    session.set_expiry(login_session_deadline(session, now))
+    if session.session_key is None:
+        # Django's login() flushed the session of another user: store this one now, so it
+        # has the key that is recorded below.
+        session.save()
+    LoginSession.objects.update_or_create(session_id=session.session_key, defaults={"user": user})
+
+
+def login_sessions_end(*, user: User, keep: SessionBase | None = None) -> int:
+    """End every session the user is logged in to except `keep`; returns how many ended.
+
+    Each goes through the session store, so with Redis (cached_db) the cached copy goes with
+    the database row; the LoginSession record goes with the row. `keep` (the session that
+    changed the password) is recorded again, as changing the password gave it a new key.
+    """
+    others = LoginSession.objects.filter(user=user)
+    if keep is not None:
+        others = others.exclude(session_id=keep.session_key)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(others.values_list("session_id", flat=True))
+    for key in keys:
+        store().delete(key)
+    if keep is not None and keep.session_key is not None:
+        LoginSession.objects.update_or_create(session_id=keep.session_key, defaults={"user": user})
+    return len(keys)
 
 
 # SIGN-UP WITH A CONFIRMED EMAIL ADDRESS
@@ -111,23 +185,6 @@ def signup_marker_matches(marker: object, user: User) -> bool:
         return False
     check = marker.get("check")
     return isinstance(check, str) and constant_time_compare(check, _password_check(user))
-
-
-def pending_password_check(*, request: HttpRequest, user: User, password: str) -> bool:
-    """Whether this is the password chosen at sign-up, tried like a login: a wrong one counts
-    towards the account's login lockout (django-axes), and while it is locked out no password
-    is tried. AxesMiddleware then answers with the lockout page, as for the login form."""
-    credentials = {settings.AXES_USERNAME_FORM_FIELD: user.email}
-    if getattr(settings, "AXES_ENABLED", True) and not AxesProxyHandler.is_allowed(
-        request, credentials
-    ):
-        request.axes_locked_out = True  # type: ignore[attr-defined]
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        return False
-    if user.check_password(password):
-        return True
-    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-    return False
 
 
 def signup_request(

@@ -4,7 +4,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
-from .forms import PlainPasswordChangeForm
 
 app_name = "accounts"
 
@@ -18,14 +17,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("delete/", views.delete_account, name="delete"),
-    path(
-        "password/change/",
-        auth_views.PasswordChangeView.as_view(
-            form_class=PlainPasswordChangeForm,
-            success_url=reverse_lazy("accounts:password_change_done"),
-        ),
-        name="password_change",
-    ),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -23,6 +23,7 @@ from .forms import (
     ActivationResendForm,
     DeleteAccountForm,
     EmailAuthenticationForm,
+    PlainPasswordChangeForm,
     PlainSetPasswordForm,
     ProfileForm,
     SignUpForm,
@@ -36,6 +37,7 @@ from .services import (
     activation_link_user,
     activation_resend,
     login_lockout_clear,
+    login_sessions_end,
     signup_marker_matches,
     signup_request,
 )
@@ -165,13 +167,15 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_posts
 def delete_account(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)  # noqa: S101 - login_required guarantees it
-    form = DeleteAccountForm(request.user, request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else None
+    form = DeleteAccountForm(request.user, request, data)
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)
-        account_delete(user=user)
+        account_delete(user=user)  # ends the user's other sessions too
         messages.success(request, "Your account and everything stored with it have been deleted.")
         return redirect("home")
     return render(request, "accounts/delete.html", {"form": form})
@@ -192,14 +196,33 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
 
+@method_decorator(limit_posts, name="post")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, rate limited, where a wrong old password counts as a failed
+    login, and which ends the user's other sessions (this one stays logged in)."""
+
+    form_class = PlainPasswordChangeForm
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        login_sessions_end(user=form.user, keep=self.request.session)
+        return response
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Django's reset confirmation, which also lifts any login lockout on the account."""
+    """Django's reset confirmation, which also lifts any login lockout on the account and ends
+    every session the account was logged in to (someone else may hold one)."""
 
     form_class = PlainSetPasswordForm
 
     def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         login_lockout_clear(user=form.user)
+        login_sessions_end(user=form.user)
         return response
 
 

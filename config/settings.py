@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session middleware, so its renewal is saved with the response.
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -128,7 +130,14 @@ SESSION_ENGINE = (
     if CACHES["default"]["BACKEND"].endswith("RedisCache")
     else "django.contrib.sessions.backends.db"
 )
+# A login ends after SESSION_IDLE_SECONDS without a request, and SESSION_COOKIE_AGE after it
+# began however active it is (accounts.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=60 * 60 * 24 * 7)
+if SESSION_IDLE_SECONDS <= 0 or SESSION_COOKIE_AGE <= 0:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_SECONDS and SESSION_COOKIE_AGE must be positive numbers of seconds."
+    )
 
 # AUTHENTICATION
 AUTH_USER_MODEL = "accounts.User"
@@ -138,9 +147,21 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# New passwords are hashed with Argon2; hashes made by the others still verify and are
+# rehashed with Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -170,11 +191,12 @@ AXES_CLIENT_IP_CALLABLE = "config.client.client_ip"
 AXES_VERBOSE = False
 
 # RATE LIMITS (django-ratelimit, through config.ratelimit.limit_posts)
-# POSTs per client address to sign-up, log-in, password reset, the new-link form and the
-# activation password form, as count/period (s, m, h or d, e.g. 100/5m); beyond that the form
-# answers 429. Counted in the cache, so shared by all app servers with Redis. The
-# django_ratelimit app is not installed: its only job is a system check that calls the
-# per-process memory cache an error, and counting per process is a choice made here.
+# POSTs per client address to sign-up, log-in, the admin log-in, password reset and change,
+# account deletion, the new-link form and the activation password form, as count/period
+# (s, m, h or d, e.g. 100/5m); beyond that the form answers 429. Counted in the cache, so
+# shared by all app servers with Redis. The django_ratelimit app is not installed: its only
+# job is a system check that calls the per-process memory cache an error, and counting per
+# process is a choice made here.
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_RATE = env.str("RATELIMIT_RATE", default="20/m")
 # django-ratelimit would read "20" as 20 a second and "20/minute" as 20/m.

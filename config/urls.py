@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from config.ratelimit import limit_posts
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +17,10 @@ urlpatterns = [
     path("", include("legs.knowledge.urls")),
     path("assessment/", include("legs.assessment.urls")),
     path("history/", include("legs.history.urls")),
+    # The admin's log-in form, rate limited like the site's own, ahead of the admin's own
+    # route to it (its wrong passwords already count towards the login lockout: it logs in
+    # through django-axes' backend).
+    path(f"{settings.ADMIN_URL}login/", limit_posts(admin.site.login), name="admin_login"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

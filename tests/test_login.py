@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.templatetags.accounts_extras import duration_words
@@ -187,3 +193,75 @@ def test_password_reset_lifts_the_lockout(client: Client, mailoutbox: list[Any])
 )
 def test_lockout_length_reads_in_plain_words(length: timedelta | None, words: str) -> None:
     assert duration_words(length) == words
+
+
+# SESSION LIFETIME
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Django's idea of now (session expiry, the session store's lookups) set to this moment."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def is_logged_in(client: Client) -> bool:
+    return client.get(PROFILE).status_code == 200
+
+
+@pytest.fixture
+def start(client: Client, settings: Any) -> datetime:
+    """A login at a fixed moment, with a 600 s idle timeout and a 1000 s lifetime."""
+    settings.SESSION_IDLE_SECONDS = 600
+    settings.SESSION_COOKIE_AGE = 1000
+    moment = timezone.now()
+    with clock_at(moment):
+        client.force_login(make_user())
+    return moment
+
+
+def test_a_login_ends_after_the_idle_time_without_a_visit(client: Client, start: datetime) -> None:
+    with clock_at(start + timedelta(seconds=601)):
+        assert not is_logged_in(client)
+
+
+def test_each_visit_renews_the_idle_time(client: Client, start: datetime) -> None:
+    for seconds in (500, 900):
+        with clock_at(start + timedelta(seconds=seconds)):
+            assert is_logged_in(client)
+
+
+def test_a_login_ends_at_its_lifetime_however_active(client: Client, start: datetime) -> None:
+    for seconds in (500, 900, 990):
+        with clock_at(start + timedelta(seconds=seconds)):
+            assert is_logged_in(client)
+    with clock_at(start + timedelta(seconds=1001)):
+        assert not is_logged_in(client)
+
+
+def test_an_active_login_is_not_written_on_every_visit(client: Client, start: datetime) -> None:
+    def expiry() -> datetime:
+        return Session.objects.get(session_key=client.session.session_key).expire_date
+
+    at_login = expiry()
+    with clock_at(start + timedelta(seconds=30)):
+        assert is_logged_in(client)
+    assert expiry() == at_login  # within a tenth of the idle time: left alone
+    with clock_at(start + timedelta(seconds=120)):
+        assert is_logged_in(client)
+    assert expiry() == start + timedelta(seconds=720)
+
+
+def test_an_older_password_hash_is_upgraded_to_argon2_at_login(
+    client: Client, settings: Any
+) -> None:
+    from config.settings import PASSWORD_HASHERS
+
+    settings.PASSWORD_HASHERS = PASSWORD_HASHERS  # the production list, not the fast test one
+    user = make_user()
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+
+    assert login_post(client, user.email, PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")

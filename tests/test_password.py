@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -69,6 +72,93 @@ def test_password_change_with_bad_input_keeps_the_old_password(
     assert_field_error(response, field, message)
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_a_new_password_needs_at_least_12_characters(client: Client) -> None:
+    user = make_user()
+    client.force_login(user)
+    eleven = "tqv-plum-81"
+    page = client.get(reverse("accounts:password_change")).content.decode()
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": eleven, "new_password2": eleven},
+    )
+    assert "At least 12 characters." in page
+    assert_field_error(response, "new_password2", "at least 12 characters")
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_wrong_old_passwords_lock_the_account_like_failed_logins(client: Client) -> None:
+    user = make_user()
+    client.force_login(user)
+    limit = settings.AXES_FAILURE_LIMIT
+    change = reverse("accounts:password_change")
+    statuses = [
+        client.post(
+            change,
+            {
+                "old_password": f"wrong-{n}",
+                "new_password1": NEW_PASSWORD,
+                "new_password2": NEW_PASSWORD,
+            },
+        ).status_code
+        for n in range(limit)
+    ]
+    assert statuses == [200] * (limit - 1) + [429]
+
+    # Locked out, the right password changes nothing, and logging in is paused too.
+    right = {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    response = client.post(change, right)
+    assert response.status_code == 429
+    assert "Logging in is paused" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert login_post(Client(), user.email, PASSWORD).status_code == 429
+
+
+SESSION_ENGINES = [
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+]
+
+
+def cached_session(session_key: str) -> Any:
+    """The copy of a session kept in the cache by the cached_db engine."""
+    return cache.get(f"django.contrib.sessions.cached_db{session_key}")
+
+
+@pytest.mark.parametrize("engine", SESSION_ENGINES, ids=["db", "cached_db"])
+def test_password_change_ends_the_users_other_sessions(
+    client: Client, settings: Any, engine: str
+) -> None:
+    settings.SESSION_ENGINE = engine
+    user = make_user()
+    someone = make_user("someone@example.com")
+    elsewhere, other_user = Client(), Client()
+    elsewhere.force_login(user)
+    other_user.force_login(someone)
+    client.force_login(user)
+    elsewhere_key = elsewhere.session.session_key
+    if engine.endswith("cached_db"):
+        assert cached_session(elsewhere_key) is not None
+
+    client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert not Session.objects.filter(session_key=elsewhere_key).exists()
+    assert cached_session(elsewhere_key) is None
+    assert logged_in_user(elsewhere) is None
+    assert logged_in_user(client) == user  # this session stays
+    assert logged_in_user(other_user) == someone
+    # The kept session, under its new key, is still found by the next change.
+    client.post(
+        reverse("accounts:password_change"),
+        {"old_password": NEW_PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert user.login_sessions.get().session_id == client.session.session_key
 
 
 def test_password_change_needs_login(client: Client) -> None:
@@ -167,3 +257,20 @@ def test_reset_form_rejects_a_weak_new_password(client: Client, mailoutbox: list
     assert_field_error(response, "new_password2", "too short")
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_a_reset_ends_every_session_of_the_account(client: Client, mailoutbox: list[Any]) -> None:
+    user = make_user()
+    elsewhere = Client()
+    elsewhere.force_login(user)
+    key = elsewhere.session.session_key
+
+    request_reset(client, user.email)
+    form_page = client.get(reset_links(mailoutbox[0])["text"], follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert not Session.objects.filter(session_key=key).exists()
+    assert not user.login_sessions.exists()

@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.apps import apps
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.test import Client
 from django.urls import reverse
@@ -202,6 +205,53 @@ def test_delete_with_wrong_or_missing_password_keeps_everything(
     assert User.objects.filter(pk=user.pk).exists()
     assert rows_pointing_at(user.pk) == before
     assert logged_in_user(client) == user
+
+
+def test_wrong_passwords_lock_the_account_like_failed_logins(client: Client) -> None:
+    user = make_user()
+    client.force_login(user)
+    limit = settings.AXES_FAILURE_LIMIT
+    statuses = [client.post(DELETE, {"password": f"wrong-{n}"}).status_code for n in range(limit)]
+    assert statuses == [200] * (limit - 1) + [429]
+
+    # Locked out, even the right password deletes nothing, and logging in is paused too.
+    response = client.post(DELETE, {"password": PASSWORD})
+    assert response.status_code == 429
+    assert "Logging in is paused" in response.content.decode()
+    assert User.objects.filter(pk=user.pk).exists()
+    assert login_post(Client(), user.email, PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "engine",
+    ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"],
+    ids=["db", "cached_db"],
+)
+def test_delete_ends_every_other_session_of_the_user(
+    client: Client, settings: Any, engine: str
+) -> None:
+    settings.SESSION_ENGINE = engine
+    user = make_user()
+    someone = make_user("someone@example.com")
+    elsewhere, other_user = Client(), Client()
+    elsewhere.force_login(user)
+    elsewhere_session = elsewhere.session
+    elsewhere_session["stored"] = "answers"
+    elsewhere_session.save()
+    other_user.force_login(someone)
+    client.force_login(user)
+    key = elsewhere_session.session_key
+    cache_key = f"django.contrib.sessions.cached_db{key}"
+    if engine.endswith("cached_db"):
+        assert cache.get(cache_key) is not None
+
+    client.post(DELETE, {"password": PASSWORD})
+
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not Session.objects.filter(session_key=key).exists()
+    assert cache.get(cache_key) is None
+    assert "stored" not in elsewhere.session
+    assert logged_in_user(other_user) == someone
 
 
 def test_delete_removes_the_user_and_every_row_they_own(client: Client) -> None:

@@ -669,6 +669,7 @@ def low_rate(settings: Any) -> int:
         ("/accounts/login/", {"username": "someone@example.com", "password": "wrong"}),
         ("/accounts/password/reset/", {"email": "someone@example.com"}),
         ("/accounts/activation/resend/", {"email": "not-an-address"}),
+        ("/admin/login/", {"username": "someone@example.com", "password": "wrong"}),
     ],
 )
 def test_a_form_answers_429_with_a_friendly_page_beyond_the_rate(
@@ -682,6 +683,22 @@ def test_a_form_answers_429_with_a_friendly_page_beyond_the_rate(
     assert "Too many tries" in blocked.content.decode()
     assert int(blocked["Retry-After"]) > 0
     assert client.get(path).status_code == 200  # reading the form is never limited
+
+
+@pytest.mark.parametrize("path", ["/accounts/password/change/", "/accounts/delete/"])
+def test_the_logged_in_password_forms_answer_429_beyond_the_rate(
+    client: Client, db: None, low_rate: int, path: str
+) -> None:
+    client.force_login(make_user())
+    # Empty passwords: a field error on every try, never a failed login (no lockout).
+    data = {"old_password": "", "password": ""}
+    allowed = [client.post(path, data).status_code for _ in range(low_rate)]
+    blocked = client.post(path, data)
+
+    assert allowed == [200] * low_rate
+    assert blocked.status_code == 429
+    assert "Too many tries" in blocked.content.decode()
+    assert client.get(path).status_code == 200
 
 
 def test_each_form_counts_apart(client: Client, db: None, low_rate: int) -> None:

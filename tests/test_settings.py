@@ -197,6 +197,43 @@ def test_redis_cache_url_gives_django_redis_and_cached_db_sessions() -> None:
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
 
 
+def test_logins_end_after_a_week_idle_or_two_weeks_in_all() -> None:
+    values = settings_in({"DEBUG": "true"}, "SESSION_IDLE_SECONDS", "SESSION_COOKIE_AGE")
+    assert values == {"SESSION_IDLE_SECONDS": 60 * 60 * 24 * 7, "SESSION_COOKIE_AGE": 1209600}
+    values = settings_in({"DEBUG": "true", "SESSION_IDLE_SECONDS": "900"}, "SESSION_IDLE_SECONDS")
+    assert values["SESSION_IDLE_SECONDS"] == 900
+
+
+@pytest.mark.parametrize("name", ["SESSION_IDLE_SECONDS", "SESSION_COOKIE_AGE"])
+def test_a_session_time_of_zero_stops_the_server_with_a_clear_message(name: str) -> None:
+    last_line = settings_error(DEBUG="true", **{name: "0"})
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: SESSION_IDLE")
+    assert "must be positive" in last_line
+
+
+# PASSWORDS
+
+
+def test_passwords_are_hashed_with_argon2_and_older_hashes_still_verify() -> None:
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    hashers = settings_in({"DEBUG": "true"}, "PASSWORD_HASHERS")["PASSWORD_HASHERS"]
+    assert hashers[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert "django.contrib.auth.hashers.PBKDF2PasswordHasher" in hashers[1:]
+    hasher = Argon2PasswordHasher()  # argon2-cffi is installed: this would raise otherwise
+    assert hasher.verify("a password", hasher.encode("a password", hasher.salt()))
+
+
+def test_passwords_need_at_least_12_characters() -> None:
+    validators = settings_in({"DEBUG": "true"}, "AUTH_PASSWORD_VALIDATORS")
+    lengths = [
+        v.get("OPTIONS", {}).get("min_length")
+        for v in validators["AUTH_PASSWORD_VALIDATORS"]
+        if v["NAME"].endswith("MinimumLengthValidator")
+    ]
+    assert lengths == [12]
+
+
 # RATE LIMITS AND THE CLIENT ADDRESS
 
 
