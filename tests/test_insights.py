@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from legs.history import insights as insights_module
 from legs.history.insights import (
     CHART_POINTS,
     FACTORS,
@@ -97,6 +100,53 @@ def test_only_the_previous_30_days_count() -> None:
 def test_a_first_run_a_same_day_run_and_runs_without_distance_are_never_flagged() -> None:
     facts = [fact(1, km="5", day=0), fact(2, km="50", day=0), fact(3, day=1), fact(4, km="5.4")]
     assert load_spikes(facts) == []
+
+
+def spikes_by_brute_force(facts: list[EpisodeFacts]) -> list[tuple[int, Decimal, int]]:
+    """The rule as written: each run against every earlier run of the 30 days before it."""
+    runs = sorted((f for f in facts if f.distance_km is not None), key=lambda f: (f.run_date, f.pk))
+    found = []
+    for run in runs:
+        assert run.distance_km is not None
+        earlier = [
+            e.distance_km
+            for e in runs
+            if e.distance_km is not None
+            and run.run_date - timedelta(days=30) <= e.run_date < run.run_date
+        ]
+        if earlier and run.distance_km > max(earlier) * Decimal("1.1"):
+            longest = max(earlier)
+            found.append((run.pk, longest, int((run.distance_km / longest - 1) * 100)))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_load_spikes_match_the_rule_on_random_histories(seed: int) -> None:
+    rng = random.Random(seed)
+    facts = [
+        fact(
+            n,
+            day=rng.randint(0, 200),  # several runs on some days, gaps of more than 30 days
+            km=None if rng.random() < 0.2 else str(rng.randint(1000, 30000) / 1000),
+        )
+        for n in range(300)
+    ]
+    rng.shuffle(facts)
+    spikes = load_spikes(facts)
+    assert [(s.pk, s.previous_longest_km, s.percent) for s in spikes] == spikes_by_brute_force(
+        facts
+    )
+
+
+def test_load_spikes_take_linear_time() -> None:
+    # Fifty runs a day for four years: the former quadratic version copied every earlier run
+    # for each run (about 2 × 10⁹ copies here); the sliding window does it in well under a
+    # second even on a busy machine.
+    facts = [fact(n, day=n // 50, km=str(5 + n % 17)) for n in range(73_000)]
+    started = time.perf_counter()
+    spikes = load_spikes(facts)
+    assert time.perf_counter() - started < 5
+    assert spikes == [] or all(s.percent > 10 for s in spikes)
 
 
 # -- personal patterns ----------------------------------------------------------------
@@ -301,6 +351,63 @@ def test_the_page_counts_causes_and_lists_fixes_that_helped(
     assert untried.title not in page
 
 
+def test_a_long_history_shows_patterns_causes_and_fixes_of_the_latest_episodes_only(
+    runner_client: Client, runner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(insights_module, "INSIGHT_WINDOW", 4)
+    # Older than the window: load spikes as top cause, a fix that helped.
+    for days in range(20, 23):
+        old = make_episode(runner, SPIKE, days_ago=days, heaviness=9)
+    old_remedy = old.remedies.order_by("pk").first()
+    assert old_remedy is not None
+    episode_mark_tried(episode=old, tried_ids=[old_remedy.pk])
+    follow_up_save(episode=old, outcome="better", note="")
+    # The latest four: poor sleep.
+    for days in range(4):
+        make_episode(runner, TIRED, days_ago=days, heaviness=5)
+
+    response = runner_client.get(reverse("history:insights"))
+    insights = response.context["insights"]
+    assert (insights.episode_count, insights.window_count) == (7, 4)
+    assert insights.points_total == 7  # scored episodes of the whole history
+    assert len(insights.points) == 4  # the chart draws the window's
+    tops = {c.slug: c.top for c in insights.causes}
+    assert tops["poor-sleep"] == 4
+    assert tops.get("load-spike", 0) == 0
+    assert insights.remedies == []
+    page = response.content.decode()
+    assert "your own 7 saved episodes" in page
+    assert "Patterns, long runs, causes and fixes come from your latest 4 episodes" in page
+    assert "Causes in your latest 4 saved results" in page
+    assert old_remedy.title not in page
+
+
+def test_a_short_history_says_nothing_about_a_window(runner_client: Client, runner: User) -> None:
+    for days in range(3):
+        make_episode(runner, TIRED, days_ago=days)
+    response = runner_client.get(reverse("history:insights"))
+    assert response.context["insights"].window_count == 3
+    page = response.content.decode()
+    assert "come from your latest" not in page
+    assert "Causes in your saved results" in page
+
+
+def test_the_first_runs_of_the_window_are_compared_with_the_runs_before_it(
+    runner_client: Client, runner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(insights_module, "INSIGHT_WINDOW", 2)
+    make_episode(runner, days_ago=60, distance_km="5")
+    make_episode(runner, days_ago=55, distance_km="10")  # a spike, but before the window
+    make_episode(runner, days_ago=12, distance_km="10")  # before the window, in its 30 days
+    make_episode(runner, days_ago=5, distance_km="20")  # a spike, left out by the limit
+    spike = make_episode(runner, days_ago=5, distance_km="12")  # 20% over the 10 km
+    make_episode(runner, days_ago=1, distance_km="21")  # only 5% over the same-day 20 km
+    insights = runner_client.get(reverse("history:insights")).context["insights"]
+    assert [(s.pk, s.previous_longest_km, s.percent) for s in insights.spikes] == [
+        (spike.pk, Decimal("10.000"), 20)
+    ]
+
+
 def test_long_runs_are_flagged_in_the_runners_unit(runner_client: Client, runner: User) -> None:
     make_episode(runner, days_ago=20, distance_km="16.093")
     spike = make_episode(runner, days_ago=2, distance_km="20.117")
@@ -326,8 +433,9 @@ def test_the_insights_page_runs_the_same_queries_for_any_number_of_episodes(
         if n % 3 == 0:
             FollowUp.objects.create(episode=episode, outcome="better")
             EpisodeRemedy.objects.filter(episode=episode, position=0).update(tried=True)
-    # 1 session, 2 user, 3 episode facts, 4 remedy reports, 5 cause counts
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3 totals (episodes and scored episodes), 4 episode facts of the
+    # window, 5 runs in the 30 days before the window, 6 remedy reports, 7 cause counts
+    with django_assert_num_queries(7):
         response = runner_client.get(reverse("history:insights"))
     assert response.status_code == 200
     assert response.context["insights"].episode_count == count

@@ -140,6 +140,12 @@ class Episode(models.Model):
         ordering = ("-run_date", "-created_at", "-pk")
         indexes = [
             models.Index(fields=["owner", "-run_date", "-created_at"], name="episode_owner_date"),
+            # The insights page counts a runner's episodes and scored episodes from this
+            # index alone, without reading the rows (legs/history/insights.py).
+            models.Index(fields=["owner", "heaviness"], name="episode_owner_heaviness"),
+            # The history filter offers a cause since unpublished when it was a runner's top
+            # cause: one look-up in this index, whatever the history's length (forms.py).
+            models.Index(fields=["owner", "top_cause_slug"], name="episode_owner_top_cause"),
         ]
         constraints = [
             models.UniqueConstraint(fields=("owner", "token"), name="unique_episode_token"),
