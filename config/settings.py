@@ -122,7 +122,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # CACHE AND SESSIONS
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://heavy-legs")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://heavy-legs"),
+    # Per process, for page fragments that only a deploy changes (the site's links): a new
+    # process starts empty, so a deploy never serves the previous build's fragments.
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
+}
 # Sessions live in the database; with a shared cache (Redis) they are read through it
 # (cached_db). A per-process memory cache would let one worker read another's stale copy.
 SESSION_ENGINE = (

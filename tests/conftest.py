@@ -17,12 +17,13 @@ pytest_plugins = ["tests.browser"]
 
 @pytest.fixture(autouse=True)
 def _fresh_knowledge_cache() -> None:
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     from legs.knowledge.published import clear_local_cache
 
     clear_local_cache()
-    cache.clear()
+    for alias in ("default", "local"):
+        caches[alias].clear()
 
 
 # The seed knowledge base's rows, model by model in the order they can be inserted in.

@@ -20,7 +20,9 @@ def cache_public_page(view: View) -> View:
 
     A logged-in visitor's page shows their own header, so it is drawn afresh. The revision
     in the key prefix makes an editor's change show at once on every server; Django's cache
-    middleware adds the rest (never a response that sets a cookie, `Vary: Cookie`).
+    middleware adds the rest (never a response that sets a cookie, `Vary: Cookie`). Pages
+    are kept per process (the "local" cache), so a deploy never serves the previous
+    build's pages, with their links to static files that are gone.
     """
 
     @wraps(view)
@@ -29,7 +31,7 @@ def cache_public_page(view: View) -> View:
         if seconds <= 0 or request.user.is_authenticated:
             return view(request, *args, **kwargs)
         _, revision = KnowledgeRevision.current()
-        cached = cache_page(seconds, key_prefix=f"public-{revision}")(view)
+        cached = cache_page(seconds, cache="local", key_prefix=f"public-{revision}")(view)
         response: HttpResponseBase = cached(request, *args, **kwargs)
         return response
 
