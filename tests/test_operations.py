@@ -17,11 +17,16 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from pythonjsonlogger.json import JsonFormatter
 
+from accounts.tokens import activation_token
 from config.request_id import RequestIdFilter, request_id_from
 from tests.factories import make_user
 
@@ -188,6 +193,54 @@ def test_request_log_leaves_out_a_password_reset_token(
     (line,) = log_lines(request_log)
     assert "0123456789abcdef" not in line["path"]
     assert line["path"] == "/accounts/password/reset/MQ/[token]/"
+
+
+def reset_and_activation_links() -> list[tuple[str, str]]:
+    """(link path, its secret token) for a real password reset and a real activation."""
+    active = make_user("reset@example.com")
+    pending = make_user("pending@example.com", is_active=False)
+    reset_token = default_token_generator.make_token(active)
+    activation = activation_token.make_token(pending)
+    return [
+        (
+            reverse(
+                "accounts:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(active.pk)),
+                    "token": reset_token,
+                },
+            ),
+            reset_token,
+        ),
+        (
+            reverse(
+                "accounts:activate",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(pending.pk)),
+                    "token": activation,
+                },
+            ),
+            activation,
+        ),
+    ]
+
+
+def test_no_log_line_holds_a_reset_or_activation_token(
+    client: Client, db: None, request_log: io.StringIO, plain_log: io.StringIO
+) -> None:
+    links = reset_and_activation_links()
+    for path, _ in links:
+        client.get(path)
+        # A refused method makes Django log a warning that names the path as well.
+        client.put(path)
+
+    written = request_log.getvalue() + plain_log.getvalue()
+    assert "Method Not Allowed (PUT): /accounts/activate/" in plain_log.getvalue()
+    paths = [line["path"] for line in log_lines(request_log)]
+    assert len(paths) == 4
+    assert all("/[token]/" in path for path in paths)
+    for _, token in links:
+        assert token not in written
 
 
 def test_other_log_lines_of_a_request_carry_its_request_id(
