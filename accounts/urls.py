@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.views.decorators.cache import never_cache
 
 from . import views
 from .forms import PlainPasswordChangeForm
@@ -18,17 +19,21 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("delete/", views.delete_account, name="delete"),
+    # Like every page a signed-in runner sees: `private, no-store`, never kept by a browser
+    # or a shared cache (never_cache).
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(
-            form_class=PlainPasswordChangeForm,
-            success_url=reverse_lazy("accounts:password_change_done"),
+        never_cache(
+            auth_views.PasswordChangeView.as_view(
+                form_class=PlainPasswordChangeForm,
+                success_url=reverse_lazy("accounts:password_change_done"),
+            )
         ),
         name="password_change",
     ),
     path(
         "password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        never_cache(auth_views.PasswordChangeDoneView.as_view()),
         name="password_change_done",
     ),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),

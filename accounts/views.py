@@ -151,6 +151,7 @@ def resend_activation_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/activation_resend_done.html")
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -163,6 +164,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"form": form})
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_account(request: HttpRequest) -> HttpResponse:
