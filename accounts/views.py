@@ -23,6 +23,7 @@ from .forms import (
     ActivationResendForm,
     DeleteAccountForm,
     EmailAuthenticationForm,
+    EvenPasswordResetForm,
     PlainSetPasswordForm,
     ProfileForm,
     SignUpForm,
@@ -188,6 +189,7 @@ class LoginView(auth_views.LoginView):
 @method_decorator(never_cache, name="dispatch")
 @method_decorator(limit_posts, name="post")
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = EvenPasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
     subject_template_name = "registration/password_reset_subject.txt"
