@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -533,3 +534,35 @@ def test_postgres_backup_restores_every_row_into_a_fresh_database(
     refused = run([str(SCRIPTS / "restore.sh"), str(tmp_path / "site.dump")], fresh)
     assert refused.returncode != 0
     assert "pass --force" in refused.stderr
+
+
+# PREREQUISITES OF THE WHOLE CHECK
+
+
+def test_the_test_script_names_each_missing_prerequisite_before_anything_long(
+    tmp_path: Path,
+) -> None:
+    """A machine with no PostgreSQL cluster tools and no redis-server (only the few commands
+    the check itself uses are on PATH): one line for each, and a stop before installing."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for command in ("dirname", "id", "ls"):
+        (bin_dir / command).symlink_to(shutil.which(command) or f"/usr/bin/{command}")
+
+    result = subprocess.run(
+        ["/bin/bash", str(SCRIPTS / "test.sh")],
+        cwd=tmp_path,
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    missing = [line for line in result.stderr.splitlines() if line.startswith("Missing: ")]
+    assert any("pg_ctlcluster" in line for line in missing), result.stderr
+    assert any("redis-server" in line for line in missing), result.stderr
+    assert len(missing) == len(set(missing))
+    assert "==>" not in result.stdout
+    assert "Installing" not in result.stdout
