@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -8,12 +10,15 @@ from django.contrib.auth.forms import (
     AuthenticationForm,
     BaseUserCreationForm,
     PasswordChangeForm,
+    PasswordResetForm,
     SetPasswordForm,
 )
 from django.http import HttpRequest
 
 from .models import User
-from .services import password_check
+from .services import email_from_templates, password_check
+
+logger = logging.getLogger(__name__)
 
 UNIT_ERRORS = {"invalid_choice": "Choose kilometres or miles."}
 INVALID_LOGIN = (
@@ -155,6 +160,46 @@ class PlainSetPasswordForm(SetPasswordForm[User]):
         plain_password_help(self, "new_password1", "new_password2")
 
 
+class EvenPasswordResetForm(PasswordResetForm):
+    """Django's reset form, doing the same work whether or not the address has an account.
+
+    Django mails only real accounts, so an unknown address would answer sooner and tell
+    anyone which addresses are registered. Here an unknown address gets a stand-in account
+    (never saved): its token is made and its message rendered and built like a real one, and
+    only the final send is left out.
+    """
+
+    def get_users(self, email: str) -> Iterator[User]:
+        users = list(super().get_users(email))
+        return iter(users or [User(email=email)])
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        message = email_from_templates(
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            html_template=html_email_template_name,
+            context=context,
+            to=to_email,
+            from_email=from_email,
+        )
+        message.message()  # serialised as a send would, so both answers take as long
+        user: User = context["user"]
+        if user.pk is None:
+            return
+        try:
+            message.send()
+        except Exception:
+            logger.exception("Failed to send the password reset email to user %s", user.pk)
+
+
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         label="Your password",
@@ -182,6 +227,7 @@ __all__ = [
     "ActivationResendForm",
     "DeleteAccountForm",
     "EmailAuthenticationForm",
+    "EvenPasswordResetForm",
     "PlainPasswordChangeForm",
     "PlainSetPasswordForm",
     "ProfileForm",

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import email.message
+import email.policy
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.policy import Policy
 from enum import StrEnum
 from importlib import import_module
 from typing import Any
@@ -277,16 +280,53 @@ def _send_signup_attempt_notice(*, user: User, site: SiteAddress, next_url: str 
     )
 
 
+class PlainTextEmail(EmailMultiAlternatives):
+    """An email whose text parts go out as they are (7bit, or 8bit when not ASCII), never
+    quoted-printable, which breaks long lines with a stray `=`: a link then reads whole on
+    one line, in a mail client's source view and in the console backend of `make run`."""
+
+    def message(
+        self, *, policy: Policy | None = email.policy.default
+    ) -> email.message.EmailMessage:
+        msg = super().message(policy=policy)
+        for part in msg.walk():
+            if part.get_content_maintype() != "text" or part.is_attachment():
+                continue
+            text = part.get_content()
+            cte = "7bit" if text.isascii() else "8bit"
+            part.set_content(text, subtype=part.get_content_subtype(), charset="utf-8", cte=cte)
+        return msg
+
+
+def email_from_templates(
+    *,
+    subject_template: str,
+    body_template: str,
+    html_template: str | None,
+    context: dict[str, Any],
+    to: str,
+    from_email: str | None = None,
+) -> PlainTextEmail:
+    """The message rendered from a subject, a text body and (optionally) an HTML body."""
+    subject = "".join(loader.render_to_string(subject_template, context).splitlines())
+    body = loader.render_to_string(body_template, context)
+    message = PlainTextEmail(subject, body, from_email, [to])
+    if html_template is not None:
+        message.attach_alternative(loader.render_to_string(html_template, context), "text/html")
+    return message
+
+
 def _send_email(name: str, *, user: User, context: dict[str, Any]) -> None:
     """registration/<name>_subject.txt, <name>_email.txt and <name>_email.html, sent to the user.
 
     A mail server failure is logged, not shown: the visitor's answer must not depend on it.
     """
-    subject = "".join(loader.render_to_string(f"registration/{name}_subject.txt").splitlines())
-    body = loader.render_to_string(f"registration/{name}_email.txt", context)
-    message = EmailMultiAlternatives(subject, body, to=[user.email])
-    message.attach_alternative(
-        loader.render_to_string(f"registration/{name}_email.html", context), "text/html"
+    message = email_from_templates(
+        subject_template=f"registration/{name}_subject.txt",
+        body_template=f"registration/{name}_email.txt",
+        html_template=f"registration/{name}_email.html",
+        context=context,
+        to=user.email,
     )
     try:
         message.send()

@@ -23,6 +23,7 @@ from .forms import (
     ActivationResendForm,
     DeleteAccountForm,
     EmailAuthenticationForm,
+    EvenPasswordResetForm,
     PlainPasswordChangeForm,
     PlainSetPasswordForm,
     ProfileForm,
@@ -153,6 +154,7 @@ def resend_activation_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/activation_resend_done.html")
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -165,6 +167,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"form": form})
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 @limit_posts
@@ -190,12 +193,14 @@ class LoginView(auth_views.LoginView):
 @method_decorator(never_cache, name="dispatch")
 @method_decorator(limit_posts, name="post")
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = EvenPasswordResetForm
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
 
+@method_decorator(never_cache, name="dispatch")
 @method_decorator(limit_posts, name="post")
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's password change, rate limited, where a wrong old password counts as a failed

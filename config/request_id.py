@@ -21,6 +21,8 @@ from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject
 
+from config.redact import redact
+
 HEADER = "X-Request-ID"
 REQUEST_LOGGER = "heavylegs.request"
 # Anything else (too long, spaces, quotes, control characters) could forge log lines.
@@ -51,15 +53,6 @@ def _user_id(request: HttpRequest) -> int | str | None:
     return pk
 
 
-def _logged_path(request: HttpRequest) -> str:
-    """The path, with a password-reset token (a secret) left out."""
-    match = getattr(request, "resolver_match", None)
-    token = match.kwargs.get("token") if match is not None else None
-    if isinstance(token, str) and token:
-        return request.path.replace(token, "[token]")
-    return request.path
-
-
 def forget_request_id(**kwargs: Any) -> None:
     request_id_var.set(NO_REQUEST)
 
@@ -78,7 +71,8 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response[HEADER] = request_id
-        path = _logged_path(request)
+        # Reset and activation links carry a one-time token in the path (config.redact).
+        path = redact(request.path)
         logger.info(
             "%s %s %s",
             request.method,

@@ -321,8 +321,12 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every record written during a request carries its id (config.request_id).
-    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    # Every record written during a request carries its id (config.request_id), and no record
+    # holds a reset or activation token (config.redact).
+    "filters": {
+        "request_id": {"()": "config.request_id.RequestIdFilter"},
+        "redact_secrets": {"()": "config.redact.RedactSecretsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         # One JSON object a line (python-json-logger): these fields, then any `extra=` values.
@@ -338,13 +342,13 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": sys.stdout,
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
         },
         "json_stdout": {
             "class": "logging.StreamHandler",
             "stream": sys.stdout,
             "formatter": "json",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

@@ -3,10 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
+key=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')
 if [ ! -f .env ]; then
-  key=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')
   printf 'DEBUG=true\nSECRET_KEY=%s\n' "$key" > .env
   echo "Wrote a local .env (DEBUG on, a fresh SECRET_KEY)."
+elif grep -q '^SECRET_KEY=$' .env; then
+  # A copy of .env.example: sessions should outlive a restart, so it gets a key of its own.
+  sed -i "s|^SECRET_KEY=\$|SECRET_KEY=${key}|" .env
+  echo "Wrote a fresh SECRET_KEY into .env."
 fi
 .venv/bin/python manage.py migrate --no-input -v0
 .venv/bin/python manage.py load_knowledge_base

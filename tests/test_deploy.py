@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -23,8 +24,10 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -460,6 +463,71 @@ def test_sign_up_through_tls_proxy_passes_csrf_and_sets_secure_cookies(
 
 
 @pytest.mark.slow
+def test_access_log_leaves_out_reset_and_activation_tokens(production_site: Site) -> None:
+    reset_token = f"c5x9zz-{secrets.token_hex(16)}"
+    activation = f"c5x9zz-{secrets.token_hex(16)}"
+
+    production_site.request(
+        f"/accounts/password/reset/MQ/{reset_token}/",
+        # The next page's requests name the link in the referrer.
+        headers={"Referer": f"https://{HOST}/accounts/activate/MQ/{activation}/?next=/"},
+    )
+    production_site.request(f"/accounts/activate/MQ/{activation}/?next=/history/")
+
+    deadline = time.monotonic() + 5
+    while "/accounts/activate/MQ/[token]/?next=/history/" not in production_site.log_text():
+        assert time.monotonic() < deadline, production_site.log_text()[-2000:]
+        time.sleep(0.05)
+    log = production_site.log_text()
+    assert '"GET /accounts/password/reset/MQ/[token]/ HTTP/1.1" 200' in log
+    assert f'"https://{HOST}/accounts/activate/MQ/[token]/?next=/"' in log
+    assert reset_token not in log
+    assert activation not in log
+
+
+def load_gunicorn_conf() -> Any:
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gunicorn_access_line_leaves_out_tokens_in_path_and_referrer(tmp_path: Path) -> None:
+    from gunicorn.config import Config
+
+    conf = load_gunicorn_conf()
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("access_log_format", conf.access_log_format)
+    config.set("logger_class", conf.logger_class)
+    logger = config.logger_class(config)
+    token = f"c5x9zz-{secrets.token_hex(16)}"
+    path = f"/accounts/activate/Mg/{token}/"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{path}?next=/history/",
+        "PATH_INFO": path,
+        "QUERY_STRING": "next=/history/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_REFERER": f"https://{HOST}/accounts/password/reset/Mg/{token}/",
+        "HTTP_USER_AGENT": "Mozilla/5.0",
+    }
+    response = SimpleNamespace(status="200 OK", sent=1834, headers=[])
+    request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+
+    logger.access(response, request, environ, timedelta(milliseconds=12))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+
+    line = (tmp_path / "access.log").read_text()
+    assert token not in line
+    assert '"GET /accounts/activate/Mg/[token]/?next=/history/ HTTP/1.1" 200 1834' in line
+    assert f'"https://{HOST}/accounts/password/reset/Mg/[token]/"' in line
+
+
+@pytest.mark.slow
 def test_image_healthcheck_passes_only_for_a_served_host(production_site: Site) -> None:
     _, command = healthcheck_options_and_cmd()
 
@@ -617,7 +685,10 @@ def test_env_example_holds_no_usable_secret() -> None:
 
     assert values["SECRET_KEY"] == ""
     assert values["POSTGRES_PASSWORD"] == ""
-    assert values["DEBUG"] == "false"
+    # A copy is for `make run` on one's own machine (tests/test_settings.py); the compose
+    # file never takes DEBUG from it.
+    assert values["DEBUG"] == "true"
+    assert compose_services()["web"]["environment"]["DEBUG"] == "false"
 
 
 @pytest.mark.parametrize(

@@ -204,3 +204,14 @@ def test_the_real_command_exits_non_zero_with_the_message_on_standard_error(
     assert missing.returncode != 0
     assert "Cannot read" in missing.stderr
     assert "nope.json" in missing.stderr
+
+
+def test_help_describes_the_input_format() -> None:
+    from legs.assessment.management.commands.diagnose import Command
+
+    text = " ".join(Command().create_parser("manage.py", "diagnose").format_help().split())
+
+    assert "a JSON object of question keys to answers" in text
+    assert "a list of values for a multi-choice one" in text
+    assert "Or a JSON list of such objects." in text
+    assert '{"warning_signs": ["none"], "timing": "whole_run", "sleep_hours": "under_6"}' in text

@@ -848,6 +848,79 @@ def test_staff_editors_never_see_episodes_in_the_admin(client: Client, owner: Us
     assert knowledge.content.decode().lower().count("episode") == 0
 
 
+# Each field the episode admin shows (its list, filters, search and change page), and the
+# words the privacy page's list of what administrators see uses for it.
+ADMIN_SEES_ON_THE_PRIVACY_PAGE = {
+    "owner": "the account it belongs to (its email address)",
+    "owner__email": "the account it belongs to (its email address)",
+    "run_date": "the run date",
+    "triage": "the advice level it got",
+    "top_cause_name": "the name of the top likely cause",
+    "knowledge_version": "the version of our knowledge base that scored it",
+    "created_at": "when it was saved and last changed",
+    "updated_at": "when it was saved and last changed",
+}
+
+
+def episode_admin_fields() -> set[str]:
+    from django.contrib import admin
+
+    model_admin = admin.site.get_model_admin(Episode)
+    shown = {
+        *model_admin.list_display,
+        *model_admin.list_filter,
+        *model_admin.search_fields,
+        *(model_admin.fields or ()),
+        *model_admin.readonly_fields,
+        model_admin.date_hierarchy,
+    }
+    for inline in model_admin.inlines:
+        shown |= {f"{inline.model._meta.model_name}.{name}" for name in inline.fields or ()}
+    return {str(name) for name in shown if name}
+
+
+def test_the_privacy_page_lists_exactly_what_the_episode_admin_shows(client: Client) -> None:
+    page = client.get(reverse("privacy")).content.decode()
+    listed = re.search(r'<ul id="administrators-see">(.*?)</ul>', page, re.S)
+    assert listed, "the privacy page has no list of what administrators see"
+    items = {
+        re.sub(r"\s+", " ", item).strip()
+        for item in re.findall(r"<li>(.*?)</li>", listed.group(1), re.S)
+    }
+
+    assert episode_admin_fields() == set(ADMIN_SEES_ON_THE_PRIVACY_PAGE)
+    for words in ADMIN_SEES_ON_THE_PRIVACY_PAGE.values():
+        assert any(item.startswith(words) for item in items), words
+    assert len(items) == len(set(ADMIN_SEES_ON_THE_PRIVACY_PAGE.values()))
+
+
+def test_superusers_never_see_what_a_runner_wrote_or_answered(client: Client, owner: User) -> None:
+    episode = make_episode(owner, distance_km="21.3")
+    Episode.objects.filter(pk=episode.pk).update(notes="Cramp after the bridge")
+    EpisodeRemedy.objects.filter(episode=episode).update(tried=True)
+    FollowUp.objects.create(episode=episode, outcome="better", note="Slept nine hours")
+    client.force_login(make_superuser())
+
+    change = client.get(reverse("admin:history_episode_change", args=[episode.pk]))
+    changelist = client.get(reverse("admin:history_episode_changelist"))
+
+    assert change.status_code == changelist.status_code == 200
+    assert episode.top_cause_name in change.content.decode()
+    for page in (change, changelist):
+        text = page.content.decode()
+        assert "Cramp after the bridge" not in text
+        assert "Slept nine hours" not in text
+        assert "21.3" not in text
+        # The answers and the result, by what they hold.
+        assert "under_6" not in text
+        assert "Answers" not in text and "Result" not in text
+    hidden = {"notes", "answers", "answer_labels", "result", "heaviness", "distance_km"}
+    assert not hidden & episode_admin_fields()
+    assert not any(
+        name.startswith(("followup.", "episoderemedy.")) for name in episode_admin_fields()
+    )
+
+
 def test_a_superuser_can_delete_an_account_with_its_episodes(client: Client, owner: User) -> None:
     make_episode(owner)
     client.force_login(make_superuser())

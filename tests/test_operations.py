@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,11 +18,16 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from pythonjsonlogger.json import JsonFormatter
 
+from accounts.tokens import activation_token
 from config.request_id import RequestIdFilter, request_id_from
 from tests.factories import make_user
 
@@ -188,6 +194,54 @@ def test_request_log_leaves_out_a_password_reset_token(
     (line,) = log_lines(request_log)
     assert "0123456789abcdef" not in line["path"]
     assert line["path"] == "/accounts/password/reset/MQ/[token]/"
+
+
+def reset_and_activation_links() -> list[tuple[str, str]]:
+    """(link path, its secret token) for a real password reset and a real activation."""
+    active = make_user("reset@example.com")
+    pending = make_user("pending@example.com", is_active=False)
+    reset_token = default_token_generator.make_token(active)
+    activation = activation_token.make_token(pending)
+    return [
+        (
+            reverse(
+                "accounts:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(active.pk)),
+                    "token": reset_token,
+                },
+            ),
+            reset_token,
+        ),
+        (
+            reverse(
+                "accounts:activate",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(pending.pk)),
+                    "token": activation,
+                },
+            ),
+            activation,
+        ),
+    ]
+
+
+def test_no_log_line_holds_a_reset_or_activation_token(
+    client: Client, db: None, request_log: io.StringIO, plain_log: io.StringIO
+) -> None:
+    links = reset_and_activation_links()
+    for path, _ in links:
+        client.get(path)
+        # A refused method makes Django log a warning that names the path as well.
+        client.put(path)
+
+    written = request_log.getvalue() + plain_log.getvalue()
+    assert "Method Not Allowed (PUT): /accounts/activate/" in plain_log.getvalue()
+    paths = [line["path"] for line in log_lines(request_log)]
+    assert len(paths) == 4
+    assert all("/[token]/" in path for path in paths)
+    for _, token in links:
+        assert token not in written
 
 
 def test_other_log_lines_of_a_request_carry_its_request_id(
@@ -480,3 +534,35 @@ def test_postgres_backup_restores_every_row_into_a_fresh_database(
     refused = run([str(SCRIPTS / "restore.sh"), str(tmp_path / "site.dump")], fresh)
     assert refused.returncode != 0
     assert "pass --force" in refused.stderr
+
+
+# PREREQUISITES OF THE WHOLE CHECK
+
+
+def test_the_test_script_names_each_missing_prerequisite_before_anything_long(
+    tmp_path: Path,
+) -> None:
+    """A machine with no PostgreSQL cluster tools and no redis-server (only the few commands
+    the check itself uses are on PATH): one line for each, and a stop before installing."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for command in ("dirname", "id", "ls"):
+        (bin_dir / command).symlink_to(shutil.which(command) or f"/usr/bin/{command}")
+
+    result = subprocess.run(
+        ["/bin/bash", str(SCRIPTS / "test.sh")],
+        cwd=tmp_path,
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    missing = [line for line in result.stderr.splitlines() if line.startswith("Missing: ")]
+    assert any("pg_ctlcluster" in line for line in missing), result.stderr
+    assert any("redis-server" in line for line in missing), result.stderr
+    assert len(missing) == len(set(missing))
+    assert "==>" not in result.stdout
+    assert "Installing" not in result.stdout

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.template import loader
 from django.test import Client
 from django.urls import reverse
 
@@ -196,6 +199,40 @@ def test_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(
     response = request_reset(client, "nobody@example.com")
     assert response.redirect_chain == [(reverse("accounts:password_reset_done"), 302)]
     assert mailoutbox == []
+
+
+def reset_work(client: Client, email: str) -> tuple[list[str], int]:
+    """The templates a reset request renders and the tokens it makes."""
+    with (
+        mock.patch.object(loader, "render_to_string", wraps=loader.render_to_string) as render,
+        mock.patch.object(
+            default_token_generator, "make_token", wraps=default_token_generator.make_token
+        ) as make_token,
+    ):
+        client.post(reverse("accounts:password_reset"), {"email": email})
+    return [call.args[0] for call in render.call_args_list], make_token.call_count
+
+
+def test_reset_does_the_same_work_for_an_unknown_address_but_sends_nothing(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    """Only the send differs, so an unknown address does not answer sooner."""
+    make_user("runner@example.com")
+
+    known = reset_work(client, "runner@example.com")
+    assert len(mailoutbox) == 1
+    unknown = reset_work(client, "nobody@example.com")
+
+    assert len(mailoutbox) == 1
+    assert known == unknown
+    assert known == (
+        [
+            "registration/password_reset_subject.txt",
+            "registration/password_reset_email.txt",
+            "registration/password_reset_email.html",
+        ],
+        1,
+    )
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "", TEN_KB])

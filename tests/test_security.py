@@ -21,7 +21,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
-from django.urls import clear_url_caches, reverse
+from django.urls import clear_url_caches, get_resolver, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -841,3 +841,64 @@ def test_a_count_the_cache_cannot_keep_lets_the_request_through(
         }
 
     assert statuses == {302}
+
+
+# PAGES THAT SHOW A RUNNER'S DATA ARE NEVER STORED BY A BROWSER OR A SHARED CACHE
+
+
+# Every page a signed-in runner can open under history:* and accounts:*, with its arguments.
+PRIVATE_PAGES: dict[str, str] = {
+    "history:list": "",
+    "history:insights": "",
+    "history:export_csv": "",
+    "history:export_json": "",
+    "history:print_range": "",
+    "history:detail": "episode",
+    "history:edit": "episode",
+    "history:delete": "episode",
+    "history:print": "episode",
+    "accounts:profile": "",
+    "accounts:delete": "",
+    "accounts:password_change": "",
+    "accounts:password_change_done": "",
+}
+# The rest, and why no runner's data is on them.
+NOT_PRIVATE_PAGES: dict[str, str] = {
+    "history:save": "POST only; answers with a redirect",
+    "history:remedies": "POST only; answers with a redirect",
+    "history:follow_up": "POST only; answers with a redirect",
+    "accounts:signup": "for visitors without an account",
+    "accounts:signup_sent": "for visitors without an account",
+    "accounts:activate": "for visitors without an account",
+    "accounts:activation_resend": "for visitors without an account",
+    "accounts:activation_resend_done": "for visitors without an account",
+    "accounts:login": "for visitors without an account",
+    "accounts:logout": "POST only",
+    "accounts:password_reset": "for visitors without an account",
+    "accounts:password_reset_done": "for visitors without an account",
+    "accounts:password_reset_confirm": "for visitors without an account",
+    "accounts:password_reset_complete": "for visitors without an account",
+}
+
+
+def test_every_history_and_account_page_is_listed_as_private_or_not() -> None:
+    names = {
+        f"{namespace}:{pattern.name}"
+        for namespace in ("history", "accounts")
+        for pattern in get_resolver().namespace_dict[namespace][1].url_patterns
+    }
+
+    assert names == set(PRIVATE_PAGES) | set(NOT_PRIVATE_PAGES)
+
+
+@pytest.mark.parametrize("name", PRIVATE_PAGES)
+def test_pages_with_a_runners_data_are_private_and_never_stored(
+    owner_client: Client, episode: Episode, name: str
+) -> None:
+    args = [episode.pk] if PRIVATE_PAGES[name] == "episode" else []
+
+    response = owner_client.get(reverse(name, args=args))
+
+    assert response.status_code == 200
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= directives

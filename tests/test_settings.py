@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,32 @@ def test_missing_secret_key_with_debug_off_is_a_clear_error() -> None:
     last_line = settings_error(DEBUG="false", SECRET_KEY="")
     assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: SECRET_KEY")
     assert "environment variable" in last_line
+
+
+def test_a_copy_of_env_example_is_enough_to_run_the_site_locally(tmp_path: Path) -> None:
+    """`cp .env.example .env && make run`: the settings load from that file alone and serve
+    the address runserver listens on."""
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    code = (
+        "import json; from config import settings as s; "
+        "print(json.dumps([s.DEBUG, s.ALLOWED_HOSTS, s.SECURE_SSL_REDIRECT]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    debug, allowed_hosts, ssl_redirect = json.loads(result.stdout)
+    assert debug is True
+    assert "127.0.0.1" in allowed_hosts
+    assert ssl_redirect is False
 
 
 def test_debug_is_off_unless_asked_for() -> None:

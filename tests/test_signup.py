@@ -19,7 +19,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.messages import get_messages
 from django.core.mail import EmailMultiAlternatives
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -134,6 +134,22 @@ def test_signup_of_a_new_address_stores_an_inactive_account_and_emails_a_link(
     # Never an account-was-taken notice, never a password in the email.
     assert reverse("accounts:password_reset") not in str(message.body)
     assert NEW_PASSWORD not in str(message.body)
+
+
+def test_the_sign_up_email_in_the_console_shows_the_whole_link_on_one_line(
+    client: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    console = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    with override_settings(MAILERS=console):
+        client.post(f"{SIGNUP}?{urlencode({'next': '/history/insights/'})}", signup_data())
+
+    printed = capsys.readouterr().out
+    assert "Content-Transfer-Encoding: quoted-printable" not in printed
+    link = re.compile(
+        r"^.*http://testserver/accounts/activate/[^/\s]+/[^/\s]+/\?next=%2Fhistory%2Finsights%2F"
+    )
+    # The text part and the HTML part each hold it whole, not broken by a stray `=`.
+    assert len([line for line in printed.splitlines() if link.match(line)]) == 2
 
 
 @pytest.mark.parametrize("which", ["text", "html"])

@@ -1,5 +1,6 @@
-"""Episodes in the admin: health data, so superusers may look (read-only) and nobody else
-sees them at all, not even in the admin's lists, search or app index."""
+"""Episodes in the admin: health data, so superusers may look (read-only) at when an episode
+was and what advice it got, never at what the runner wrote or answered; nobody else sees them
+at all, not even in the admin's lists, search or app index."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
+from .models import Episode
 
 
 def _is_superuser(request: HttpRequest) -> bool:
@@ -35,54 +36,28 @@ class SuperuserReadOnly:
         return False
 
 
-class EpisodeCauseInline(SuperuserReadOnly, admin.TabularInline[EpisodeCause, Episode]):
-    model = EpisodeCause
-    fields = ("rank", "name", "slug", "band")
-    readonly_fields = fields
-    extra = 0
-
-
-class EpisodeRemedyInline(SuperuserReadOnly, admin.TabularInline[EpisodeRemedy, Episode]):
-    model = EpisodeRemedy
-    fields = ("cause_name", "title", "tried")
-    readonly_fields = fields
-    extra = 0
-
-
-class FollowUpInline(SuperuserReadOnly, admin.StackedInline[FollowUp, Episode]):
-    model = FollowUp
-    fields = ("outcome", "note", "given_on")
-    readonly_fields = fields
-    extra = 0
-
-
 @admin.register(Episode)
 class EpisodeAdmin(SuperuserReadOnly, admin.ModelAdmin[Episode]):
-    list_display = ("run_date", "owner", "triage", "top_cause_name", "heaviness", "created_at")
+    list_display = ("run_date", "owner", "triage", "top_cause_name", "created_at")
     list_filter = ("triage",)
     list_select_related = ("owner",)
     search_fields = ("owner__email",)
     date_hierarchy = "run_date"
     ordering = ("-created_at",)
     actions = None
+    # What the runner wrote or answered (notes, answers, the result drawn from them, the
+    # remedies tried, follow-ups) is never shown here, nor are the run's details: the privacy
+    # page lists exactly these fields, and tests/test_history.py holds the two together.
     fields = (
         "owner",
         "run_date",
-        "distance_km",
-        "duration",
-        "heaviness",
-        "legs",
-        "notes",
         "triage",
         "top_cause_name",
         "knowledge_version",
-        "answers",
-        "result",
         "created_at",
         "updated_at",
     )
     readonly_fields = fields
-    inlines = (EpisodeCauseInline, EpisodeRemedyInline, FollowUpInline)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Episode]:
         if not _is_superuser(request):

@@ -1,4 +1,8 @@
-"""The runner's episode history: save a result, list, review, follow up, export, print."""
+"""The runner's episode history: save a result, list, review, follow up, export, print.
+
+Every view here is `never_cache`: what it answers holds a runner's health data, which a
+browser's disk cache or a shared proxy must never keep (`Cache-Control: private, no-store`).
+"""
 
 from __future__ import annotations
 
@@ -276,12 +280,14 @@ def _detail(
     return render(request, "history/detail.html", context)
 
 
+@never_cache
 @login_required
 @require_safe
 def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, get_episode_for_user(request, pk))
 
 
+@never_cache
 @login_required
 @require_POST
 def episode_remedies(request: HttpRequest, pk: int) -> HttpResponse:
@@ -294,6 +300,7 @@ def episode_remedies(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(episode.get_absolute_url() + "#remedies")
 
 
+@never_cache
 @login_required
 @require_POST
 def episode_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
@@ -308,6 +315,7 @@ def episode_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(episode.get_absolute_url() + "#follow-up")
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -324,6 +332,7 @@ def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "history/edit.html", {"episode": episode, "form": form})
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def episode_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -350,6 +359,7 @@ def insights(request: HttpRequest) -> HttpResponse:
 # YOUR DATA: EXPORT AND PRINT
 
 
+@never_cache
 @login_required
 @require_safe
 def export_csv(request: HttpRequest) -> HttpResponse:
@@ -359,6 +369,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@never_cache
 @login_required
 @require_safe
 def export_json(request: HttpRequest) -> HttpResponse:
@@ -384,6 +395,7 @@ def _print(request: HttpRequest, episodes: Iterable[Episode], **extra: Any) -> H
     )
 
 
+@never_cache
 @login_required
 @require_safe
 def print_episode(request: HttpRequest, pk: int) -> HttpResponse:
@@ -391,6 +403,7 @@ def print_episode(request: HttpRequest, pk: int) -> HttpResponse:
     return _print(request, [episode], single=True)
 
 
+@never_cache
 @login_required
 @require_safe
 def print_range(request: HttpRequest) -> HttpResponse:

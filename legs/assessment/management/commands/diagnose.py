@@ -15,7 +15,13 @@ class Command(BaseCommand):
     help = (
         "Assess one answers object, or a list of them, given as JSON in FILE or on standard "
         "input (-). Prints the triage, warnings and ranked causes as JSON (a list in, a list "
-        "out, in the same order). Bad input prints nothing and exits non-zero."
+        "out, in the same order). Bad input prints nothing and exits non-zero. "
+        "Input: a JSON object of question keys to answers: one choice value for a "
+        "single-choice question, a list of values for a multi-choice one (warning_signs, "
+        "symptoms); leave out a question that was skipped. Or a JSON list of such objects. "
+        'Example: {"warning_signs": ["none"], "timing": "whole_run", "sleep_hours": '
+        '"under_6"}. The keys and values are the wizard\'s (README.md, "Assess from the '
+        'command line").'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
