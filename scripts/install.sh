@@ -10,7 +10,12 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if
   "$python" -m venv .venv
 fi
 # pip's notes about this machine's optional local package mirrors are noise, not problems.
-pip_install() { .venv/bin/python -m pip install --quiet "$@" 2> >(grep -v "^WARNING: Location 'file://" >&2); }
+# setuptools' "Editable installation" notice (a boxed warning about folders named like the
+# package) is about layouts this project does not have; the build runs with it switched off.
+pip_install() {
+  PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install --quiet "$@" \
+    2> >(grep -v "^WARNING: Location 'file://" >&2)
+}
 stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
   echo "Installing Python packages into .venv"

@@ -566,3 +566,23 @@ def test_the_test_script_names_each_missing_prerequisite_before_anything_long(
     assert len(missing) == len(set(missing))
     assert "==>" not in result.stdout
     assert "Installing" not in result.stdout
+
+
+@pytest.mark.slow
+def test_installing_the_project_prints_no_setuptools_notice() -> None:
+    """The install script's pip step, as `make run` and `make test` use it: no boxed
+    "Editable installation" warning on every install."""
+    root = Path(__file__).resolve().parents[1]
+    script = (root / "scripts" / "install.sh").read_text(encoding="utf-8")
+    function = re.search(r"^pip_install\(\) \{.*?^\}$", script, flags=re.S | re.M)
+    assert function is not None
+    done = subprocess.run(
+        ["bash", "-c", f'{function.group(0)}\npip_install --no-deps -e "$1"', "bash", str(root)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Editable installation" not in done.stdout + done.stderr
