@@ -645,6 +645,23 @@ def test_compose_runs_web_on_healthy_postgres_and_redis_after_the_release_step()
     assert release["restart"] == "no"
 
 
+def test_compose_counts_the_address_the_proxy_in_front_saw(settings: Any) -> None:
+    """Behind Docker's port mapping every visitor arrives from the gateway's address: with
+    no proxy counted, one visitor's failed log-ins would lock everyone out."""
+    from django.test import RequestFactory
+
+    from config.client import client_ip
+
+    proxy_count = compose_services()["web"]["environment"]["PROXY_COUNT"]
+    assert proxy_count == "${PROXY_COUNT:-1}"
+    settings.PROXY_COUNT = 1
+    gateway = {"REMOTE_ADDR": "172.18.0.1"}
+    alice = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="203.0.113.7", **gateway)
+    bob = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="198.51.100.9", **gateway)
+    assert client_ip(alice) == "203.0.113.7"
+    assert client_ip(bob) == "198.51.100.9"
+
+
 def test_compose_pins_images_and_checks_database_and_redis_health() -> None:
     services = compose_services()
 
