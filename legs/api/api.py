@@ -81,6 +81,12 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(request, exc.status_code, str(exc))
 
 
+@api.exception_handler(RequestDataTooBig)
+def body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Beyond settings.DATA_UPLOAD_MAX_MEMORY_SIZE, when ninja reads the body.
+    return error(request, 413, "The body is larger than the server accepts.")
+
+
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error(
@@ -94,8 +100,9 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     for problem in exc.errors:
         # ninja's locations start with where the value came from (body, query, path).
         location = [str(part) for part in problem.get("loc", ())]
-        if location and location[0] in ("body", "query", "path") and len(location) > 2:
-            location = location[2:]
+        # then the parameter's name; an empty body is missing as a whole ("body").
+        if location and location[0] in ("body", "query", "path"):
+            location = location[2:] or location[:1]
         errors.setdefault(".".join(location) or "body", str(problem.get("msg", "invalid")))
     return error(request, 422, "The request has invalid values.", errors=errors)
 

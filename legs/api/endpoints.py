@@ -4,14 +4,14 @@ services write, and a runner only ever reaches their own episodes (404 otherwise
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import uuid4
 from typing import Any
+from uuid import uuid4
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import etag
-from ninja import Router
+from ninja import Router, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -133,9 +133,10 @@ def list_causes(request: HttpRequest) -> list[Any]:
 @cacheable_knowledge
 def get_cause(request: HttpRequest, slug: str) -> Cause:
     """One published cause, with its page's text (HTML) and sources."""
-    return get_object_or_404(
+    cause: Cause = get_object_or_404(
         Cause.objects.published().prefetch_related("remedies", "sources"), slug=slug
     )
+    return cause
 
 
 @router.get("/faq", response=list[FaqOut], auth=None, tags=["knowledge"])
@@ -184,7 +185,7 @@ def get_episode(request: HttpRequest, episode_id: int) -> Episode:
     auth=WRITE,
     tags=["history"],
 )
-def create_episode(request: HttpRequest, payload: EpisodeIn) -> tuple[int, Episode]:
+def create_episode(request: HttpRequest, payload: EpisodeIn) -> Status[Episode]:
     """Score the answers (the server does it, as for /assessments) and save the result
     with the run's details as an episode of the runner's history."""
     knowledge = get_knowledge()
@@ -198,14 +199,16 @@ def create_episode(request: HttpRequest, payload: EpisodeIn) -> tuple[int, Episo
         run_context=RunContext(
             run_date=run.run_date,
             distance_km=run.distance_km,
-            duration=None if run.duration_minutes is None else timedelta(minutes=run.duration_minutes),
+            duration=None
+            if run.duration_minutes is None
+            else timedelta(minutes=run.duration_minutes),
             heaviness=run.heaviness,
             legs=run.legs or "",
             notes=run.notes,
         ),
         token=payload.token or uuid4(),
     )
-    return 201, episode
+    return Status(201, episode)
 
 
 @router.put(

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 # Every token starts with this, so a leaked one is easy to recognise (and to scan for).
-TOKEN_START = "hl_"
+TOKEN_START = "hl_"  # noqa: S105 - a marker, not a secret
 # The start of the token shown on the tokens page: TOKEN_START and 6 random characters.
 PREFIX_LENGTH = 9
 # How many days a new token lasts, offered on the tokens page; every token expires.
@@ -83,4 +83,3 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.expired else "active"
-

@@ -135,7 +135,8 @@ class RunIn(Input):
     duration_minutes: int | None = Field(None, ge=1, le=24 * 60)
     heaviness: int | None = Field(None, description="1 (barely) to 10 (could hardly run).")
     legs: LegsAffected | None = None
-    notes: str = ""
+    # The model's TextField does not check its length on save; the site's form does.
+    notes: str = Field("", max_length=2000)
 
 
 class EpisodeIn(Input):

@@ -13,7 +13,9 @@ from .models import PREFIX_LENGTH, ApiToken, digest_of, new_secret
 
 
 @transaction.atomic
-def token_create(*, owner: User, name: str, scope: str, lifetime: timedelta) -> tuple[ApiToken, str]:
+def token_create(
+    *, owner: User, name: str, scope: str, lifetime: timedelta
+) -> tuple[ApiToken, str]:
     """A new token and its secret, which is shown once and never stored."""
     secret = new_secret()
     token = ApiToken(

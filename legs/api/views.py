@@ -15,7 +15,7 @@ from .models import ApiToken
 from .services import token_create, token_revoke
 
 # The new token's secret waits here for the page after the redirect, which shows it once.
-NEW_SECRET_SESSION_KEY = "api_new_token"
+NEW_SECRET_SESSION_KEY = "api_new_token"  # noqa: S105 - a session key
 
 
 def _user(request: HttpRequest) -> User:
