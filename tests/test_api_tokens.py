@@ -98,7 +98,8 @@ def test_a_created_token_is_shown_once_and_works(owner_client: Client, owner: Us
     secret = found.group()
     token = ApiToken.objects.get()
     assert (token.owner, token.name, token.scope) == (owner, "Coach dashboard", "read")
-    assert token.expires_at - timezone.now() == pytest.approx(timedelta(days=30), abs=timedelta(minutes=1))
+    lifetime = token.expires_at - timezone.now()
+    assert lifetime == pytest.approx(timedelta(days=30), abs=timedelta(minutes=1))
     assert secret not in owner_client.get(TOKENS).content.decode()
     assert "Coach dashboard" in owner_client.get(TOKENS).content.decode()
     assert Client().get(EPISODES, **bearer(secret)).status_code == 200
