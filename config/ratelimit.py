@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate
+from typing import Any, Concatenate
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -31,6 +31,29 @@ def too_many_tries(request: HttpRequest, seconds_left: int) -> HttpResponse:
     return response
 
 
+def post_usage(request: HttpRequest, fn: Callable[..., Any]) -> dict[str, Any] | None:
+    """Counts a POST to `fn` against settings.RATELIMIT_RATE for the client's address.
+
+    django-ratelimit's usage (`should_limit`, `time_left`…), or None when nothing was counted
+    (not a POST, rate limits off, or the cache unavailable).
+    """
+    try:
+        # key "ip" is config.client.client_ip, through RATELIMIT_IP_META_KEY.
+        usage: dict[str, Any] | None = get_usage(
+            request,
+            fn=fn,
+            key="ip",
+            rate=settings.RATELIMIT_RATE,
+            method="POST",
+            increment=True,
+        )
+    except Exception:
+        # A cache outage must not lock everybody out of logging in; /healthz reports it.
+        logger.exception("Rate limit not checked: the cache is unavailable")
+        return None
+    return usage
+
+
 def limit_posts[**P](
     view: Callable[Concatenate[HttpRequest, P], HttpResponseBase],
 ) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
@@ -42,20 +65,7 @@ def limit_posts[**P](
 
     @wraps(view)
     def limited(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-        try:
-            # key "ip" is config.client.client_ip, through RATELIMIT_IP_META_KEY.
-            usage = get_usage(
-                request,
-                fn=view,
-                key="ip",
-                rate=settings.RATELIMIT_RATE,
-                method="POST",
-                increment=True,
-            )
-        except Exception:
-            # A cache outage must not lock everybody out of logging in; /healthz reports it.
-            logger.exception("Rate limit not checked: the cache is unavailable")
-            usage = None
+        usage = post_usage(request, view)
         if usage is not None and usage["should_limit"]:
             # The URL name, not the path: an activation path holds a secret token.
             match = request.resolver_match

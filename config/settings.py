@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "legs.knowledge",
     "legs.assessment",
     "legs.history",
+    # The JSON API (django-ninja); listed after the apps it serves. "ninja" itself is listed
+    # so that its docs page is drawn from its own static files, never from a CDN.
+    "ninja",
+    "legs.api",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from config import views
 from config.ratelimit import limit_posts
+from legs.api.urls import api_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", include("legs.knowledge.urls")),
     path("assessment/", include("legs.assessment.urls")),
     path("history/", include("legs.history.urls")),
+    path("api/", include("legs.api.urls")),
+    path("api/", include(api_urls)),
     # The admin's log-in form, rate limited like the site's own, ahead of the admin's own
     # route to it (its wrong passwords already count towards the login lockout: it logs in
     # through django-axes' backend).

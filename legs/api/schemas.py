@@ -1,0 +1,271 @@
+"""What the API takes and gives, as typed schemas: the OpenAPI document is drawn from them.
+
+Every input forbids keys it does not know, so a typo is a 422 naming the key instead of a
+field silently left out. Outputs mirror the product's own forms of the data: a result is
+`Result.to_dict()`, the JSON `manage.py diagnose` prints.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from legs.history.models import Episode, FollowUp, LegsAffected, Outcome
+
+
+class Input(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="What went wrong, in a sentence.")
+    errors: dict[str, str] | None = Field(
+        None, description="For invalid input: each offending key (dotted path) and its problem."
+    )
+
+
+# ASSESSMENT
+class AssessmentIn(Input):
+    answers: dict[str, Any] = Field(
+        description=(
+            "Question keys (GET /questions) to a choice value, or a list of values for a "
+            "pick-all question. Questions left out count as unanswered."
+        ),
+        examples=[{"timing": "whole_run"}],
+    )
+
+
+class WarningOut(Schema):
+    question: str
+    value: str
+    level: str
+    message: str
+
+
+class ReasonOut(Schema):
+    question: str
+    value: str
+    text: str
+
+
+class RemedyOut(Schema):
+    title: str
+    summary: str
+    kind: str
+
+
+class RankedCauseOut(Schema):
+    slug: str
+    name: str
+    score: float
+    band: str
+    because: list[ReasonOut]
+    remedies: list[RemedyOut]
+
+
+class ResultOut(Schema):
+    """The same JSON as `manage.py diagnose`."""
+
+    triage: str = Field(description="self_care … emergency; see the warning-signs page.")
+    warnings: list[WarningOut]
+    causes: list[RankedCauseOut] = Field(description="Empty when the runner needs help now.")
+
+
+# KNOWLEDGE
+class ChoiceOut(Schema):
+    value: str
+    label: str
+
+
+class QuestionOut(Schema):
+    key: str
+    text: str
+    help_text: str
+    kind: str = Field(description="single (one value) or multi (a list of values).")
+    required: bool
+    choices: list[ChoiceOut]
+
+
+class StepOut(Schema):
+    key: str
+    title: str
+    intro: str
+    questions: list[QuestionOut]
+
+
+class QuestionsOut(Schema):
+    knowledge_version: int
+    steps: list[StepOut]
+
+
+class CauseOut(Schema):
+    slug: str
+    name: str
+    summary: str
+    remedies: list[RemedyOut]
+
+
+class SourceOut(Schema):
+    title: str
+    url: str
+
+
+class CauseDetailOut(CauseOut):
+    category: str
+    body_html: str
+    see_doctor_html: str
+    sources: list[SourceOut]
+
+
+class FaqOut(Schema):
+    slug: str
+    question: str
+    answer_html: str
+
+
+# EPISODES
+class RunIn(Input):
+    run_date: date
+    distance_km: Decimal | None = Field(None, description="Kilometres, 0.01 to 1000.")
+    duration_minutes: int | None = Field(None, ge=1, le=24 * 60)
+    heaviness: int | None = Field(None, description="1 (barely) to 10 (could hardly run).")
+    legs: LegsAffected | None = None
+    # The model's TextField does not check its length on save; the site's form does.
+    notes: str = Field("", max_length=2000)
+
+
+class EpisodeIn(Input):
+    answers: dict[str, Any] = Field(description="As for POST /assessments: the server scores them.")
+    run: RunIn
+    token: uuid.UUID | None = Field(
+        None,
+        description=(
+            "Optional idempotency key: sending the same key again returns the episode saved "
+            "the first time instead of a second one."
+        ),
+    )
+
+
+class FollowUpIn(Input):
+    outcome: Outcome
+    note: str = Field("", max_length=2000)
+
+
+class FollowUpOut(Schema):
+    outcome: str
+    note: str
+    given_on: date
+
+
+class EpisodeOut(Schema):
+    id: int
+    run_date: date
+    distance_km: float | None
+    duration_minutes: float | None
+    heaviness: int | None
+    legs: str
+    notes: str
+    triage: str
+    top_cause_slug: str
+    top_cause_name: str
+    created_at: datetime
+    url: str = Field(description="The episode's page on the site.")
+
+    @staticmethod
+    def resolve_distance_km(obj: Episode) -> float | None:
+        return None if obj.distance_km is None else float(obj.distance_km)
+
+    @staticmethod
+    def resolve_duration_minutes(obj: Episode) -> float | None:
+        return None if obj.duration is None else round(obj.duration.total_seconds() / 60, 1)
+
+    @staticmethod
+    def resolve_url(obj: Episode) -> str:
+        return obj.get_absolute_url()
+
+
+class AnswerWordsOut(Schema):
+    question: str
+    text: str
+    answer: str
+
+
+class EpisodeRemedyOut(Schema):
+    id: int
+    cause_slug: str
+    title: str
+    summary: str
+    kind: str
+    tried: bool
+
+
+class EpisodeDetailOut(EpisodeOut):
+    answers: dict[str, str | list[str]]
+    answers_in_words: list[AnswerWordsOut]
+    result: ResultOut
+    remedies: list[EpisodeRemedyOut]
+    follow_up: FollowUpOut | None
+    knowledge_version: int
+
+    @staticmethod
+    def resolve_answers_in_words(obj: Episode) -> Any:
+        return obj.answer_labels
+
+    @staticmethod
+    def resolve_result(obj: Episode) -> dict[str, Any]:
+        return obj.shown_result().to_dict()
+
+    @staticmethod
+    def resolve_follow_up(obj: Episode) -> FollowUp | None:
+        return obj.saved_follow_up()
+
+
+# INSIGHTS
+class HeavinessPointOut(Schema):
+    run_date: date
+    heaviness: int
+
+
+class LoadSpikeOut(Schema):
+    episode_id: int
+    run_date: date
+    distance_km: float
+    previous_longest_km: float
+    percent: int
+
+
+class PatternOut(Schema):
+    factor: str
+    observation: str
+    detail: str
+
+
+class CauseCountOut(Schema):
+    slug: str
+    name: str
+    top: int
+    likely: int
+    total: int
+
+
+class RemedyReportOut(Schema):
+    title: str
+    cause_name: str
+    tried: int
+    followed_up: int
+    better: int
+
+
+class InsightsOut(Schema):
+    episode_count: int = Field(description="The whole history.")
+    window_count: int = Field(description="How many of the latest episodes the rest is from.")
+    heaviness: list[HeavinessPointOut]
+    load_spikes: list[LoadSpikeOut]
+    patterns: list[PatternOut]
+    causes: list[CauseCountOut]
+    remedies: list[RemedyReportOut]
