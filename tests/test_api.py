@@ -106,6 +106,22 @@ def test_an_emergency_assessment_lists_no_causes(client: Client) -> None:
     assert body["causes"] == []
 
 
+@pytest.mark.parametrize("path", ["/assessments", "/episodes"])
+def test_answers_without_the_warning_signs_are_refused(
+    client: Client, owner_token: dict[str, str], path: str
+) -> None:
+    """The wizard always asks the warning signs first: an app never gets causes, nor saves
+    an episode, for someone who was not asked about them."""
+    answers = {"timing": "whole_run", "sleep_hours": "under_6"}
+    body: dict[str, Any] = {"answers": answers}
+    if path == "/episodes":
+        body["run"] = run_details()
+    response = post_json(client, f"{V1}{path}", body, **owner_token)
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["answers.warning_signs"]
+    assert not Episode.objects.exists()
+
+
 def test_invalid_answers_are_422_naming_each_key(client: Client) -> None:
     answers = {"colour": "red", "warmup": "sometimes", "warning_signs": "none"}
     response = post_json(client, f"{V1}/assessments", {"answers": answers})

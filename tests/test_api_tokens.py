@@ -222,3 +222,27 @@ def test_deleting_an_account_deletes_its_tokens(db: None, owner: User) -> None:
     create(owner)
     owner.delete()
     assert not ApiToken.objects.exists()
+
+
+def test_the_tokens_page_is_never_kept_by_a_browser(owner_client: Client) -> None:
+    """It shows a new token's secret once: the back button must not bring it back."""
+    response = owner_client.post(
+        TOKENS, {"name": "Watch", "scope": "read", "expires_in": "30"}, follow=True
+    )
+    assert response.status_code == 200
+    assert ApiToken.objects.exists()
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_a_password_change_ends_every_token(client: Client, owner: User) -> None:
+    _, secret = create(owner, scope=TokenScope.READ_WRITE)
+    assert client.get(EPISODES, **bearer(secret)).status_code == 200
+    owner.set_password("a-brand-new-password-42")
+    owner.save()
+    response = client.get(EPISODES, **bearer(secret))
+    assert response.status_code == 401
+    assert "password changed" in response.json()["detail"]
+    token = ApiToken.objects.select_related("owner").get()
+    assert not token.active
+    assert token.status() == "ended by a password change"

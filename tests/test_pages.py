@@ -214,3 +214,22 @@ def test_favicon_ico_redirects_to_the_static_icon(client: Client) -> None:
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.ico")
     assert response["Location"].startswith("/static/")
+
+
+def test_a_public_page_with_a_message_waiting_is_never_kept_for_others(settings: Any) -> None:
+    """The page that says "your account is deleted" belongs to the one visitor who deleted it:
+    the next anonymous visitor gets the public page without it, from the cache."""
+    from tests.factories import PASSWORD
+
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 300
+    leaving = Client()
+    leaving.force_login(make_user("leaving@example.com"))
+    farewell = leaving.post(reverse("accounts:delete"), {"password": PASSWORD}, follow=True)
+    assert farewell.redirect_chain[-1][0] == reverse("home")
+    assert "Your account and everything stored with it have been deleted" in (
+        farewell.content.decode()
+    )
+
+    for _ in range(2):  # the first fills the cache, the second comes from it
+        page = Client().get(reverse("home")).content.decode()
+        assert "have been deleted" not in page

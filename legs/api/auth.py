@@ -35,6 +35,8 @@ class BearerToken(HttpBearer):
             raise HttpError(401, "This API token has been revoked.")
         if found.expired:
             raise HttpError(401, "This API token has expired.")
+        if found.password_changed:
+            raise HttpError(401, "This API token ended when the account's password changed.")
         if self.write and not found.can_write:
             raise HttpError(403, "This API token can only read; create a read and write token.")
         now = timezone.now()

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 # Every token starts with this, so a leaked one is easy to recognise (and to scan for).
 TOKEN_START = "hl_"  # noqa: S105 - a marker, not a secret
@@ -57,6 +58,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The owner's session hash (derived from their password) when the token was made: a
+    # password change or reset ends every token, as it ends every other session.
+    password_marker = models.CharField(max_length=128, default="", editable=False)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -76,10 +80,17 @@ class ApiToken(models.Model):
         return self.expires_at <= timezone.now()
 
     @property
+    def password_changed(self) -> bool:
+        """The owner's password changed since the token was made (the token is over)."""
+        return not constant_time_compare(self.password_marker, self.owner.get_session_auth_hash())
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None and not self.expired
+        return self.revoked_at is None and not self.expired and not self.password_changed
 
     def status(self) -> str:
         if self.revoked_at is not None:
             return "revoked"
+        if self.password_changed:
+            return "ended by a password change"
         return "expired" if self.expired else "active"

@@ -34,9 +34,10 @@ class AssessmentIn(Input):
     answers: dict[str, Any] = Field(
         description=(
             "Question keys (GET /questions) to a choice value, or a list of values for a "
-            "pick-all question. Questions left out count as unanswered."
+            "pick-all question. Required questions (the warning signs) must be answered; "
+            "other questions left out count as unanswered."
         ),
-        examples=[{"timing": "whole_run"}],
+        examples=[{"warning_signs": ["none"], "timing": "whole_run"}],
     )
 
 

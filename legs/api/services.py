@@ -25,6 +25,7 @@ def token_create(
         digest=digest_of(secret),
         scope=scope,
         expires_at=timezone.now() + lifetime,
+        password_marker=owner.get_session_auth_hash(),
     )
     token.full_clean()
     token.save()

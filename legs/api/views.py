@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
@@ -27,6 +28,7 @@ def get_token_for_user(request: HttpRequest, pk: int) -> ApiToken:
     return get_object_or_404(ApiToken.objects.for_user(request.user), pk=pk)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
@@ -46,12 +48,13 @@ def token_list(request: HttpRequest) -> HttpResponse:
         "api/tokens.html",
         {
             "form": form,
-            "tokens": ApiToken.objects.for_user(request.user),
+            "tokens": ApiToken.objects.for_user(request.user).select_related("owner"),
             "new_secret": new["secret"] if new else None,
         },
     )
 
 
+@never_cache
 @login_required
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:

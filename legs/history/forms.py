@@ -18,6 +18,7 @@ from legs.knowledge.triage import Triage
 
 from .models import (
     Episode,
+    EpisodeCause,
     EpisodeQuerySet,
     EpisodeRemedy,
     LegsAffected,
@@ -219,17 +220,18 @@ class FollowUpForm(forms.Form):
 
 
 def cause_choices(user: User) -> list[tuple[str, str]]:
-    """The causes of the knowledge base, and those since unpublished that were the top
-    cause of one of this runner's episodes, by name; one query.
+    """The causes of the knowledge base, and those since unpublished that came up in one
+    of this runner's episodes, by name; one query.
 
     Not the distinct causes of the runner's EpisodeCause rows: with a long history that is
     a scan of every cause of every episode (190,000 rows for 10,000 episodes). Here the
     cost does not grow with the history: a few dozen causes, and for each unpublished one
-    a single look-up in the (owner, top_cause_slug, top_cause_name) index.
+    an EXISTS that stops at the first of the runner's episodes naming it (the slug index).
+    A cause an editor deleted is not offered.
     """
-    own_top = Episode.objects.for_user(user).filter(top_cause_slug=OuterRef("slug"))
+    own = EpisodeCause.objects.filter(episode__owner=user, slug=OuterRef("slug"))
     rows = (
-        Cause.objects.filter(Q(published=True) | Q(Exists(own_top)))
+        Cause.objects.filter(Q(published=True) | Q(Exists(own)))
         .values_list("slug", "name")
         .order_by()
     )

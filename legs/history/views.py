@@ -134,6 +134,7 @@ def _rescore(request: HttpRequest, stored: StoredResult, knowledge: Knowledge) -
     return True
 
 
+@never_cache
 @require_POST
 def save_result(request: HttpRequest) -> HttpResponse:
     stored = StoredResult.load(request.session)

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.cache import cache_page
 
@@ -20,7 +21,7 @@ def cache_public_page(view: View) -> View:
 
     A logged-in visitor's page shows their own header, so it is drawn afresh. The revision
     in the key prefix makes an editor's change show at once on every server; Django's cache
-    middleware adds the rest (never a response that sets a cookie, `Vary: Cookie`). Pages
+    middleware adds `Vary: Cookie`. Pages
     are kept per process (the "local" cache), so a deploy never serves the previous
     build's pages, with their links to static files that are gone.
     """
@@ -28,7 +29,10 @@ def cache_public_page(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         seconds: int = settings.PUBLIC_PAGE_CACHE_SECONDS
-        if seconds <= 0 or request.user.is_authenticated:
+        # A page with a message waiting is one visitor's own (Django's cache middleware keys
+        # the page on the address alone, and the message cookie is written after it).
+        # len() looks at the messages without marking them as shown.
+        if seconds <= 0 or request.user.is_authenticated or len(get_messages(request)):
             return view(request, *args, **kwargs)
         _, revision = KnowledgeRevision.current()
         cached = cache_page(seconds, cache="local", key_prefix=f"public-{revision}")(view)
