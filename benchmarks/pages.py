@@ -112,34 +112,11 @@ for label, count in counts.items():
             batch_size=BATCH,
         )
         EpisodeCause.objects.bulk_create(
-            (
-                EpisodeCause(
-                    episode=episode,
-                    slug=cause.slug,
-                    name=cause.name[:120],
-                    band=cause.band,
-                    rank=rank,
-                )
-                for episode in episodes
-                for rank, cause in enumerate(result.causes, start=1)
-            ),
+            (row for e in episodes for row in EpisodeCause.for_result(e, result)),
             batch_size=BATCH,
         )
         EpisodeRemedy.objects.bulk_create(
-            (
-                EpisodeRemedy(
-                    episode=episode,
-                    cause_slug=cause.slug,
-                    cause_name=cause.name[:120],
-                    position=position,
-                    title=remedy.title[:160],
-                    summary=remedy.summary[:300],
-                    kind=remedy.kind,
-                )
-                for episode in episodes
-                for cause in result.shown_causes
-                for position, remedy in enumerate(cause.remedies)
-            ),
+            (row for e in episodes for row in EpisodeRemedy.for_result(e, result)),
             batch_size=BATCH,
         )
     client = Client()

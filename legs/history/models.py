@@ -238,6 +238,14 @@ class EpisodeCause(models.Model):
     def __str__(self) -> str:
         return f"{self.rank}. {self.name}"
 
+    @classmethod
+    def for_result(cls, episode: Episode, result: Result) -> list[EpisodeCause]:
+        """The ranked causes of `result`, unsaved, for `episode`."""
+        return [
+            cls(episode=episode, slug=c.slug, name=c.name[:120], band=c.band, rank=rank)
+            for rank, c in enumerate(result.causes, start=1)
+        ]
+
 
 class EpisodeRemedy(models.Model):
     """A remedy shown with a saved result; the runner ticks the ones they tried."""
@@ -258,6 +266,24 @@ class EpisodeRemedy(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @classmethod
+    def for_result(cls, episode: Episode, result: Result) -> list[EpisodeRemedy]:
+        """The remedies a page shows with `result` (so the runner can tick the ones they
+        try), unsaved, for `episode`."""
+        return [
+            cls(
+                episode=episode,
+                cause_slug=cause.slug,
+                cause_name=cause.name[:120],
+                position=position,
+                title=remedy.title[:160],
+                summary=remedy.summary[:300],
+                kind=remedy.kind,
+            )
+            for cause in result.shown_causes
+            for position, remedy in enumerate(cause.remedies)
+        ]
 
 
 class FollowUp(models.Model):

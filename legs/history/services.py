@@ -96,26 +96,8 @@ def episode_create(
         if winner is None:
             raise
         return winner
-    EpisodeCause.objects.bulk_create(
-        EpisodeCause(
-            episode=episode, slug=cause.slug, name=cause.name[:120], band=cause.band, rank=rank
-        )
-        for rank, cause in enumerate(result.causes, start=1)
-    )
-    # The remedies a page shows with the result, so the runner can tick the ones they try.
-    EpisodeRemedy.objects.bulk_create(
-        EpisodeRemedy(
-            episode=episode,
-            cause_slug=cause.slug,
-            cause_name=cause.name[:120],
-            position=position,
-            title=remedy.title[:160],
-            summary=remedy.summary[:300],
-            kind=remedy.kind,
-        )
-        for cause in result.shown_causes
-        for position, remedy in enumerate(cause.remedies)
-    )
+    EpisodeCause.objects.bulk_create(EpisodeCause.for_result(episode, result))
+    EpisodeRemedy.objects.bulk_create(EpisodeRemedy.for_result(episode, result))
     return episode
 
 
