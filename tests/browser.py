@@ -5,9 +5,11 @@ Playwright never downloads a browser here. Mark them ``@pytest.mark.browser`` an
 
 - ``browser``: one Chromium for the whole session;
 - ``site``: the base URL of pytest-django's ``live_server`` (see "Static files" below);
-- ``page_at``: ``page_at(360)`` opens a fresh page (own cookies) with that viewport width;
-  every console error on it (a Content-Security-Policy violation, a failed request, a script
-  error) is recorded for ``assert_no_console_errors``;
+- ``page_at``: ``page_at(360)`` opens a fresh page (own cookies) with that viewport width
+  (further keywords go to the browser context: ``java_script_enabled=False``,
+  ``color_scheme="dark"``); every console error on it (a Content-Security-Policy
+  violation, a failed request, a script error) is recorded for ``assert_no_console_errors``;
+- ``open_menu(page)``: opens the main menu where it is folded (narrow screens);
 - ``assert_no_serious_axe_violations(page)``: axe-core finds nothing serious or critical;
 - ``screenshot(page, name)``: saves a full-page PNG under ``screenshots/`` (gitignored;
   ``SCREENSHOT_DIR`` overrides the folder) for a person to look at.
@@ -30,7 +32,14 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -74,8 +83,8 @@ def site(live_server: Any, settings: Any) -> str:
 def page_at(browser: Browser) -> Iterator[PageAt]:
     contexts: list[BrowserContext] = []
 
-    def open_page(width: int, height: int = 800) -> Page:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def open_page(width: int, height: int = 800, **options: Any) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         page = context.new_page()
         errors: list[str] = []
@@ -92,6 +101,14 @@ def page_at(browser: Browser) -> Iterator[PageAt]:
     yield open_page
     for context in contexts:
         context.close()
+
+
+def open_menu(page: Page) -> None:
+    """Open the main menu where it is folded behind its "Menu" button (narrow screens)."""
+    toggle = page.locator(".site-menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        expect(page.locator("#main-nav")).to_be_visible()
 
 
 def assert_no_console_errors(page: Page) -> None:

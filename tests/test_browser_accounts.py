@@ -15,6 +15,7 @@ from tests.browser import (
     assert_no_console_errors,
     assert_no_serious_axe_violations,
     assert_styles_loaded,
+    open_menu,
     screenshot,
 )
 from tests.factories import activation_links
@@ -28,16 +29,6 @@ PASSWORD = "juniper-harbour-kettle-48"
 def field(page: Page, label: str) -> Locator:
     """A form field by its visible label (required fields add an asterisk to it)."""
     return page.get_by_label(re.compile(rf"^\s*{label}\s*\*?\s*$"))
-
-
-def main_nav(page: Page) -> Page:
-    """Open the collapsed menu on narrow screens so its links can be used."""
-    toggler = page.get_by_role("button", name="Show menu")
-    if toggler.is_visible():
-        toggler.click()
-        # Bootstrap swaps "collapsing" for "show" once the opening animation has finished.
-        expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
-    return page
 
 
 def activation_path(mailbox: list[Any]) -> str:
@@ -123,7 +114,6 @@ def test_home_page_fits_the_screen_and_passes_axe(site: str, page_at: PageAt, wi
 
 
 def test_phone_menu_opens_and_logs_out(site: str, page_at: PageAt) -> None:
-    """The collapsed menu needs Bootstrap's script, which must run under the strict CSP."""
     User.objects.create_user(email=EMAIL, password=PASSWORD, display_name="Robin")
     page = page_at(360)
     page.goto(f"{site}/accounts/login/")
@@ -132,10 +122,10 @@ def test_phone_menu_opens_and_logs_out(site: str, page_at: PageAt) -> None:
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Robin")).to_be_hidden()
 
-    main_nav(page)
+    open_menu(page)
     screenshot(page, "home-360-menu-open")
     page.get_by_role("button", name="Log out").click()
-    main_nav(page)
+    open_menu(page)
     expect(page.get_by_role("link", name="Sign up")).to_be_visible()
     assert_no_console_errors(page)
 
@@ -173,7 +163,7 @@ def test_logging_in_before_confirming_offers_a_new_link_on_a_phone(
     field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm and log in").click()
     expect(page.get_by_role("status")).to_contain_text("Welcome! Your email address is confirmed")
-    main_nav(page)
+    open_menu(page)
     expect(page.get_by_role("link", name="Robin")).to_be_visible()
 
     # The link works once: a second visit, in another browser, explains what to do.

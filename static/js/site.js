@@ -18,6 +18,14 @@ document.addEventListener("DOMContentLoaded", () => {
     button.hidden = false;
     button.addEventListener("click", () => window.print());
   });
+  // Escape folds the phone menu (a <details>, which opens without any script) and puts
+  // the keyboard back on its button.
+  document.addEventListener("keydown", (event) => {
+    const menu = document.querySelector("details.site-menu[open]");
+    if (event.key !== "Escape" || !menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
   // A link to one FAQ answer (faq/#slug) opens that answer.
   const openTarget = () => {
     const id = decodeURIComponent(window.location.hash.slice(1));
