@@ -101,6 +101,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
             ],
+            # Filters every app's templates use (config is not an app, so it is named here).
+            "libraries": {"form_errors": "config.templatetags.form_errors"},
         },
     },
 ]
