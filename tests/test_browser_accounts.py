@@ -181,7 +181,11 @@ def test_sign_up_errors_on_a_phone(site: str, page_at: PageAt) -> None:
     page = page_at(360)
     page.goto(f"{site}/accounts/signup/")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please check the fields marked below.")
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name=re.compile("Email address")).click()
+    expect(page.locator("#id_email")).to_be_focused()
     expect(page.locator("#id_email_error")).to_contain_text("This field is required.")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "signup-360-errors")
