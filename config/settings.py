@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    # Icons drawn into the page as inline SVG from the package: nothing loads from elsewhere.
+    "heroicons",
     "formtools",
     "axes",
     "accounts",
