@@ -117,23 +117,22 @@ def test_the_history_journey(site: str, page_at: PageAt, mailoutbox: list[Any]) 
     save_run(page, days_ago=1, distance="12.5", minutes="1:12", heaviness="8")
     assert Episode.objects.filter(owner__email=EMAIL).count() == 2
 
-    # On the newest episode: tick a fix that was tried, then say it helped.
+    # On the newest episode: tick a fix that was tried and say it helped, in one form.
     episode = page.url
     fix = page.locator("#remedies input[type=checkbox]").first
     fix.check()
-    page.get_by_role("button", name="Save what I tried").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved the remedies you tried.")
-    expect(page.locator("#remedies input[type=checkbox]").first).to_be_checked()
     follow_up = page.locator("#follow-up")
     follow_up.get_by_label("Better").check()
     follow_up.get_by_label("Note (optional)").fill("Two early nights and the legs came back.")
-    follow_up.get_by_role("button", name="Save follow-up").click()
+    follow_up.get_by_role("button", name="Save what I tried and how I feel").click()
+    expect(page.get_by_role("status")).to_contain_text("your follow-up and the fixes you tried")
+    expect(page.locator("#remedies input[type=checkbox]").first).to_be_checked()
     expect(page.locator("#follow-up")).to_contain_text("you said your legs felt better")
     check_page(page, "history-episode-1280")
 
     page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_role("heading", name="Your history")).to_be_visible()
-    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.locator(".episode-card")).to_have_count(2)
     check_page(page, "history-list-1280")
 
     page.get_by_role("link", name="Insights").click()
@@ -180,12 +179,12 @@ def test_the_history_journey(site: str, page_at: PageAt, mailoutbox: list[Any]) 
 
     # Delete the older episode, after the confirmation page.
     page.goto(f"{site}/history/")
-    page.locator("tbody tr").nth(1).get_by_role("link").click()
+    page.locator(".episode-card").nth(1).get_by_role("link").first.click()
     page.get_by_role("link", name="Delete this episode").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Delete the episode of")
     check_page(page, "history-delete-1280")
     page.get_by_role("button", name="Delete the episode").click()
     expect(page.get_by_role("status")).to_contain_text("The episode is deleted.")
-    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(".episode-card")).to_have_count(1)
     assert Episode.objects.filter(owner__email=EMAIL).count() == 1
     assert_no_console_errors(page)

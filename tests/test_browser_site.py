@@ -196,7 +196,7 @@ def test_history_on_a_phone_is_a_list_of_cards(site: str, page_at: PageAt) -> No
     expect(first).to_contain_text("Doctor today")
     link = page.locator(f'a[href="{episodes["due"].get_absolute_url()}"]')
     due = page.locator(".episode-card", has=link)
-    expect(due).to_contain_text("21.1 km")
+    expect(due).to_contain_text("21.10 km")
     expect(due).to_contain_text("Follow-up due")
     expect(due).to_contain_text(episodes["due"].top_cause_name)
     fits(page)

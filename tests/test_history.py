@@ -484,12 +484,15 @@ def test_the_list_shows_newest_first_with_date_heaviness_advice_and_top_cause(
     assert page.index(new.get_absolute_url()) < page.index(old.get_absolute_url())
     assert "Doctor today" in page
     assert old.top_cause_name in page
-    assert "4<span" in page
+    assert "4 out of 10" in page
     # The outsider's episode is nowhere; its top cause is a cause of the knowledge base, so
     # its name is among the filter's options, but not in the list.
     theirs = Episode.objects.get(owner__email="outsider@example.com")
     assert theirs.get_absolute_url() not in page
-    assert theirs.top_cause_name not in page[page.index("<table") : page.index("</table>")]
+    listing = page[
+        page.index('<ol class="episode-list"') : page.index("</ol>", page.index("episode-list"))
+    ]
+    assert theirs.top_cause_name not in listing
 
 
 def test_the_list_is_paginated(owner_client: Client, owner: User) -> None:
@@ -567,6 +570,75 @@ def test_the_reminder_lists_episodes_older_than_three_days_without_a_follow_up(
     assert answered not in reminders and recent not in reminders
 
 
+def test_each_episode_is_a_card_with_date_distance_top_cause_and_follow_up(
+    owner_client: Client, owner: User
+) -> None:
+    owner.distance_unit = "mi"
+    owner.save()
+    due = make_episode(owner, SPIKE, days_ago=6, distance_km="16.093", saved_days_ago=4)
+    answered = make_episode(owner, TIRED, days_ago=5, saved_days_ago=4)
+    FollowUp.objects.create(episode=answered, outcome="worse")
+    recent = make_episode(owner, URGENT, days_ago=1, distance_km=None, heaviness=None)
+    page = owner_client.get(reverse("history:list")).content.decode()
+    cards = re.findall(r'<li class="episode-card">(.*?)</li>', page, re.S)
+    assert len(cards) == 3
+    assert "<table" not in page
+    newest, middle, oldest = (text_of_card(card) for card in cards)
+    assert recent.run_date.strftime("%A") in newest
+    assert "Doctor today" in newest and "Not recorded" in newest and "Not yet" in newest
+    assert "Legs felt worse" in middle and answered.top_cause_name in middle
+    assert "10.00 mi" in oldest and due.top_cause_name in oldest and "Follow-up due" in oldest
+    assert f'href="{due.get_absolute_url()}#follow-up"' in cards[2]
+
+
+def text_of_card(card: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", card).split())
+
+
+def test_an_empty_history_says_what_to_do_first_and_offers_nothing_to_export(
+    owner_client: Client, owner: User, django_assert_num_queries: Any
+) -> None:
+    # 1 session, 2 user, 3 cause choices, 4 count (no reminders, no page of episodes)
+    with django_assert_num_queries(4):
+        response = owner_client.get(reverse("history:list"))
+    page = response.content.decode()
+    assert "No episodes yet" in page
+    assert f'href="{reverse("assessment:wizard")}"' in page
+    for absent in (
+        "history:export_csv",
+        "history:export_json",
+        "history:print_range",
+        "history:insights",
+    ):
+        assert f'"{reverse(absent)}' not in page, absent
+    assert "Filter episodes" not in page
+    assert page.count("<h1") == 1
+
+    make_episode(owner)
+    page = owner_client.get(reverse("history:list")).content.decode()
+    assert "No episodes yet" not in page
+    assert "Filter episodes" in page
+    assert f'href="{reverse("history:export_csv")}"' in page
+
+
+def test_filters_that_match_nothing_keep_the_filters_and_offer_the_whole_list(
+    owner_client: Client, owner: User
+) -> None:
+    make_episode(owner, TIRED)
+    page = owner_client.get(reverse("history:list"), {"triage": "emergency"}).content.decode()
+    assert "No episodes match these filters." in page
+    assert "Filter episodes" in page and "No episodes yet" not in page
+
+
+def test_a_filter_error_is_summarised_at_the_top_with_a_link_to_the_field(
+    owner_client: Client, owner: User
+) -> None:
+    make_episode(owner)
+    page = owner_client.get(reverse("history:list"), {"date_to": "yesterday"}).content.decode()
+    assert page.index("There is a problem") < page.index("<h1")
+    assert 'href="#id_date_to"' in page
+
+
 @pytest.mark.parametrize("count", [2, 50])
 def test_the_list_runs_the_same_queries_for_any_number_of_episodes(
     owner_client: Client, owner: User, django_assert_num_queries: Any, count: int
@@ -574,6 +646,7 @@ def test_the_list_runs_the_same_queries_for_any_number_of_episodes(
     for days in range(count):
         make_episode(owner, days_ago=days, saved_days_ago=5 if days % 2 else 0)
     # 1 session, 2 user, 3 cause choices, 4 count, 5 reminders, 6 the page of episodes
+    # (with their follow-ups, joined)
     with django_assert_num_queries(6):
         response = owner_client.get(reverse("history:list"), {"triage": "self_care"})
     assert response.status_code == 200
@@ -603,13 +676,15 @@ def test_the_episode_page_shows_everything_saved(owner_client: Client, owner: Us
 def test_ticking_remedies_marks_exactly_those_as_tried(owner_client: Client, owner: User) -> None:
     episode = make_episode(owner)
     first, second, *rest = list(episode.remedies.all())
-    url = reverse("history:remedies", args=[episode.pk])
+    url = reverse("history:follow_up", args=[episode.pk])
     owner_client.post(url, {"tried": [first.pk, second.pk]})
     assert set(episode.remedies.filter(tried=True)) == {first, second}
     owner_client.post(url, {"tried": [second.pk]})
     assert set(episode.remedies.filter(tried=True)) == {second}
+    assert not FollowUp.objects.exists()
     page = owner_client.get(episode.get_absolute_url()).content.decode()
-    assert re.search(rf'value="{second.pk}"\s+id="remedy-{second.pk}"\s+checked', page)
+    assert re.search(rf'<input[^>]*value="{second.pk}"[^>]*checked', page)
+    assert not re.search(rf'<input[^>]*value="{first.pk}"[^>]*checked', page)
 
 
 def test_remedies_of_another_episode_cannot_be_ticked(
@@ -619,10 +694,10 @@ def test_remedies_of_another_episode_cannot_be_ticked(
     theirs = make_episode(outsider).remedies.first()
     assert theirs is not None
     response = owner_client.post(
-        reverse("history:remedies", args=[episode.pk]), {"tried": [theirs.pk]}
+        reverse("history:follow_up", args=[episode.pk]), {"tried": [theirs.pk]}
     )
     assert response.status_code == 200
-    assert "Tick only remedies shown with this episode." in response.content.decode()
+    assert "Tick only fixes shown with this episode." in response.content.decode()
     assert not EpisodeRemedy.objects.filter(tried=True).exists()
 
 
@@ -637,12 +712,54 @@ def test_a_follow_up_can_be_given_and_changed_later(owner_client: Client, owner:
     assert owner_client.get(reverse("history:list")).context["reminders"] == []
 
 
-def test_a_follow_up_without_an_outcome_is_a_field_error(owner_client: Client, owner: User) -> None:
+def test_the_fixes_tried_and_the_follow_up_are_one_form_saved_together(
+    owner_client: Client, owner: User
+) -> None:
+    """Ticking a fix never loses the follow-up, and the other way round."""
+    episode = make_episode(owner, saved_days_ago=5)
+    first, second, *rest = list(episode.remedies.all())
+    url = reverse("history:follow_up", args=[episode.pk])
+    page = owner_client.get(episode.get_absolute_url()).content.decode()
+    forms = re.findall(r'<form method="post" action="([^"]+)"', page.split("<main")[1])
+    assert forms == [url]
+
+    owner_client.post(url, {"tried": [first.pk], "outcome": "better", "note": "Rested."})
+    assert set(episode.remedies.filter(tried=True)) == {first}
+    follow_up = FollowUp.objects.get(episode=episode)
+    assert (follow_up.outcome, follow_up.note) == ("better", "Rested.")
+
+    # The page shows both as saved; sending it back with one more tick keeps the follow-up
+    # as it was, with the day it was given.
+    FollowUp.objects.filter(pk=follow_up.pk).update(
+        given_on=timezone.localdate() - timedelta(days=2)
+    )
+    form = owner_client.get(episode.get_absolute_url()).context["form"]
+    assert form.initial == {"tried": [first.pk], "outcome": "better", "note": "Rested."}
+    owner_client.post(url, {"tried": [first.pk, second.pk], "outcome": "better", "note": "Rested."})
+    assert set(episode.remedies.filter(tried=True)) == {first, second}
+    follow_up.refresh_from_db()
+    assert follow_up.given_on == timezone.localdate() - timedelta(days=2)
+
+
+def test_a_note_without_how_the_legs_feel_is_a_field_error_and_keeps_the_ticks(
+    owner_client: Client, owner: User
+) -> None:
     episode = make_episode(owner)
-    response = owner_client.post(reverse("history:follow_up", args=[episode.pk]), {"note": "x"})
+    first = episode.remedies.first()
+    assert first is not None
+    response = owner_client.post(
+        reverse("history:follow_up", args=[episode.pk]), {"tried": [first.pk], "note": "x"}
+    )
     assert response.status_code == 200
-    assert "Pick better, about the same or worse." in response.content.decode()
+    page = response.content.decode()
+    assert "Pick better, about the same or worse, to save your note with it." in page
+    # The error summary comes first, links to the first answer, and what was typed stays.
+    summary = page.index("data-error-summary")
+    assert summary < page.index("<h1")
+    assert 'href="#id_outcome_0"' in page
+    assert re.search(rf'<input[^>]*value="{first.pk}"[^>]*checked', page)
     assert not FollowUp.objects.exists()
+    assert not EpisodeRemedy.objects.filter(tried=True).exists()
 
 
 def test_the_run_details_can_be_edited_without_touching_the_result(
@@ -713,7 +830,6 @@ HISTORY_URLS = [
     ("history:edit", True, "get", "put"),
     ("history:delete", True, "get", "put"),
     ("history:print", True, "get", "post"),
-    ("history:remedies", True, "post", "get"),
     ("history:follow_up", True, "post", "get"),
 ]
 

@@ -865,7 +865,6 @@ PRIVATE_PAGES: dict[str, str] = {
 # The rest, and why no runner's data is on them.
 NOT_PRIVATE_PAGES: dict[str, str] = {
     "history:save": "POST only; answers with a redirect",
-    "history:remedies": "POST only; answers with a redirect",
     "history:follow_up": "POST only; answers with a redirect",
     "accounts:signup": "for visitors without an account",
     "accounts:signup_sent": "for visitors without an account",

@@ -1,4 +1,5 @@
-"""Forms of the episode history: run context, tried remedies, follow-up, filters."""
+"""Forms of the episode history: run context, the follow-up (fixes tried and how the legs
+feel), filters."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .models import (
     EpisodeCause,
     EpisodeQuerySet,
     EpisodeRemedy,
+    FollowUp,
     LegsAffected,
     Outcome,
     km_from,
@@ -187,28 +189,27 @@ class SaveEpisodeForm(RunContextForm):
         return initial
 
 
-class RemediesTriedForm(forms.Form):
+class FollowUpForm(forms.Form):
+    """The episode page's one form: the fixes the runner tried, and how their legs feel now.
+
+    Both are saved together, so ticking a fix never loses a follow-up being written, nor the
+    other way round. How the legs feel is optional until there is something to say; once
+    given, it is shown ticked and saved again with any change to the fixes.
+    """
+
     tried = forms.TypedMultipleChoiceField(
-        label="Remedies you tried",
+        label="Fixes you tried",
         coerce=int,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "Tick only remedies shown with this episode."},
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": "Tick only fixes shown with this episode."},
     )
-
-    def __init__(self, *args: Any, remedies: Sequence[EpisodeRemedy], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["tried"]
-        assert isinstance(field, forms.TypedMultipleChoiceField)  # noqa: S101 - declared above
-        field.choices = [(r.pk, r.title) for r in remedies]
-
-
-class FollowUpForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Since trying the fixes, your legs feel",
+        required=False,
         choices=Outcome.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Pick better, about the same or worse."},
+        error_messages={"invalid_choice": "Pick better, about the same or worse."},
     )
     note = forms.CharField(
         label="Note (optional)",
@@ -217,6 +218,29 @@ class FollowUpForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What you tried, and what changed.",
     )
+
+    def __init__(self, *args: Any, remedies: Sequence[EpisodeRemedy], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["tried"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)  # noqa: S101 - declared above
+        field.choices = [(r.pk, r.title) for r in remedies]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("note") and not cleaned.get("outcome") and not self.has_error("outcome"):
+            self.add_error(
+                "outcome", "Pick better, about the same or worse, to save your note with it."
+            )
+        return cleaned
+
+    @staticmethod
+    def initial_for(
+        remedies: Sequence[EpisodeRemedy], follow_up: FollowUp | None
+    ) -> dict[str, Any]:
+        initial: dict[str, Any] = {"tried": [r.pk for r in remedies if r.tried]}
+        if follow_up is not None:
+            initial.update(outcome=follow_up.outcome, note=follow_up.note)
+        return initial
 
 
 def cause_choices(user: User) -> list[tuple[str, str]]:

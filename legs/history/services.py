@@ -133,6 +133,22 @@ def follow_up_save(*, episode: Episode, outcome: str, note: str) -> FollowUp:
 
 
 @transaction.atomic
+def episode_follow_up_save(
+    *, episode: Episode, tried_ids: Collection[int], outcome: str, note: str
+) -> FollowUp | None:
+    """Save the episode page's form in one go: exactly the fixes in `tried_ids` ticked as
+    tried and, when `outcome` is given, the follow-up (the latest replaces the previous; one
+    sent again unchanged keeps the day it was given)."""
+    episode_mark_tried(episode=episode, tried_ids=tried_ids)
+    current = FollowUp.objects.filter(episode=episode).first()
+    if not outcome:
+        return current
+    if current is not None and (current.outcome, current.note) == (outcome, note):
+        return current
+    return follow_up_save(episode=episode, outcome=outcome, note=note)
+
+
+@transaction.atomic
 def episode_delete(*, episode: Episode) -> None:
     """Delete the episode with its causes, remedies and follow-up (all CASCADE)."""
     episode.delete()

@@ -16,7 +16,6 @@ urlpatterns = [
     path("<int:pk>/", views.episode_detail, name="detail"),
     path("<int:pk>/edit/", views.episode_edit, name="edit"),
     path("<int:pk>/delete/", views.episode_delete_view, name="delete"),
-    path("<int:pk>/remedies/", views.episode_remedies, name="remedies"),
     path("<int:pk>/follow-up/", views.episode_follow_up, name="follow_up"),
     path("<int:pk>/print/", views.print_episode, name="print"),
 ]

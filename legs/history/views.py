@@ -36,19 +36,17 @@ from .forms import (
     RUN_CONTEXT_FIELDS,
     FollowUpForm,
     HistoryFilterForm,
-    RemediesTriedForm,
     RunContextForm,
     SaveEpisodeForm,
     cause_choices,
 )
 from .insights import build_insights
-from .models import Episode, EpisodeRemedy
+from .models import FOLLOW_UP_AFTER, Episode, EpisodeRemedy
 from .services import (
     episode_create,
     episode_delete,
-    episode_mark_tried,
+    episode_follow_up_save,
     episode_update_run_context,
-    follow_up_save,
 )
 
 PAGE_SIZE = 20
@@ -214,14 +212,32 @@ def save_result(request: HttpRequest) -> HttpResponse:
 def episode_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = HistoryFilterForm(request.GET or None, causes=cause_choices(user))
-    episodes = form.filter(Episode.objects.for_user(user)).only(
-        "pk", "run_date", "heaviness", "triage", "top_cause_name", "distance_km"
+    episodes = (
+        form.filter(Episode.objects.for_user(user))
+        .select_related("follow_up")
+        .only(
+            "pk",
+            "run_date",
+            "created_at",
+            "heaviness",
+            "triage",
+            "top_cause_name",
+            "distance_km",
+            "follow_up__outcome",
+        )
     )
     listed = Paginator(episodes, PAGE_SIZE).get_page(request.GET.get("page"))
-    reminders = list(
-        Episode.objects.for_user(user)
-        .needing_follow_up()
-        .only("pk", "run_date", "top_cause_name")[: REMINDER_LIMIT + 1]
+    # No episode at all (not merely none matching the filters): the page says what to do
+    # first, without filters, downloads or printing.
+    empty = not listed.paginator.count and not form.active
+    reminders = (
+        []
+        if empty
+        else list(
+            Episode.objects.for_user(user)
+            .needing_follow_up()
+            .only("pk", "run_date", "top_cause_name")[: REMINDER_LIMIT + 1]
+        )
     )
     return render(
         request,
@@ -229,8 +245,10 @@ def episode_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": listed,
+            "empty": empty,
             "reminders": reminders[:REMINDER_LIMIT],
             "more_reminders": len(reminders) > REMINDER_LIMIT,
+            "follow_up_from": timezone.now() - FOLLOW_UP_AFTER,
             "unit": _unit(request),
         },
     )
@@ -259,21 +277,22 @@ def _episode_view(episode: Episode) -> dict[str, Any]:
 
 
 def _detail(
-    request: HttpRequest,
-    episode: Episode,
-    *,
-    follow_up_form: FollowUpForm | None = None,
-    remedies_form: RemediesTriedForm | None = None,
+    request: HttpRequest, episode: Episode, form: FollowUpForm | None = None
 ) -> HttpResponse:
     context = _episode_view(episode)
     follow_up = episode.saved_follow_up()
-    if follow_up_form is None:
-        initial = {"outcome": follow_up.outcome, "note": follow_up.note} if follow_up else {}
-        follow_up_form = FollowUpForm(initial=initial)
+    if form is None:
+        initial = FollowUpForm.initial_for(context["remedies"], follow_up)
+        form = FollowUpForm(initial=initial, remedies=context["remedies"])
+    # Each fix's tick box sits under its cause, drawn by the form (so a form sent back with
+    # an error keeps what was ticked).
+    boxes = {box.data["value"]: box for box in form["tried"]}
+    for cause in context["causes"]:
+        for remedy in cause["remedies"]:
+            remedy["box"] = boxes.get(remedy["row"].pk) if remedy["row"] else None
     context.update(
         follow_up=follow_up,
-        follow_up_form=follow_up_form,
-        remedies_form=remedies_form,
+        form=form,
         load_spike=episode.load_spike(),
         unit=_unit(request),
         distance=episode.distance_in(_unit(request)),
@@ -291,28 +310,20 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def episode_remedies(request: HttpRequest, pk: int) -> HttpResponse:
-    episode = get_episode_for_user(request, pk)
-    form = RemediesTriedForm(request.POST, remedies=list(episode.remedies.all()))
-    if not form.is_valid():
-        return _detail(request, episode, remedies_form=form)
-    episode_mark_tried(episode=episode, tried_ids=form.cleaned_data["tried"])
-    messages.success(request, "Saved the remedies you tried.")
-    return redirect(episode.get_absolute_url() + "#remedies")
-
-
-@never_cache
-@login_required
-@require_POST
 def episode_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """The episode page's one form: the fixes tried and how the legs feel, saved together."""
     episode = get_episode_for_user(request, pk)
-    form = FollowUpForm(request.POST)
+    form = FollowUpForm(request.POST, remedies=list(episode.remedies.all()))
     if not form.is_valid():
-        return _detail(request, episode, follow_up_form=form)
-    follow_up_save(
-        episode=episode, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]
+        return _detail(request, episode, form)
+    data = form.cleaned_data
+    episode_follow_up_save(
+        episode=episode, tried_ids=data["tried"], outcome=data["outcome"], note=data["note"]
     )
-    messages.success(request, "Thanks, your follow-up is saved.")
+    if data["outcome"]:
+        messages.success(request, "Thanks, your follow-up and the fixes you tried are saved.")
+    else:
+        messages.success(request, "Saved the fixes you tried.")
     return redirect(episode.get_absolute_url() + "#follow-up")
 
 

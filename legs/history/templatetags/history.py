@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 
 from legs.assessment.wizard import StoredResult
 
+from ..models import Episode
 from ..views import result_save_context
 
 register = template.Library()
@@ -21,3 +23,9 @@ def result_save_form(context: template.Context) -> dict[str, Any]:
     if stored is None:
         return shown
     return {**shown, **result_save_context(request, stored, context.get("save_form"))}
+
+
+@register.filter
+def distance_in(episode: Episode, unit: str) -> Decimal | None:
+    """The episode's distance in the runner's unit (None when not recorded)."""
+    return episode.distance_in(unit)
