@@ -13,13 +13,31 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from legs.history.models import Episode
 from legs.knowledge.cache import cache_public_page
+
+FOLLOW_UPS_SHOWN = 3
 
 
 @cache_public_page
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/home.html")
+    """The site's front page; a logged-in runner's also shows their last episode and the
+    follow-ups they owe (never cached: see `cache_public_page`)."""
+    if not request.user.is_authenticated:
+        return render(request, "pages/home.html")
+    episodes = Episode.objects.for_user(request.user)
+    due = list(
+        episodes.needing_follow_up().only("pk", "run_date", "top_cause_name")[
+            : FOLLOW_UPS_SHOWN + 1
+        ]
+    )
+    context = {
+        "latest": episodes.select_related("follow_up").first(),
+        "due": due[:FOLLOW_UPS_SHOWN],
+        "more_due": len(due) > FOLLOW_UPS_SHOWN,
+    }
+    return render(request, "pages/home.html", context)
 
 
 @cache_public_page

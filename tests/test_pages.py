@@ -41,7 +41,11 @@ def test_home_says_what_the_site_does_and_offers_the_assessment(client: Client) 
     assert "<h1" in content
     assert "Why do my legs feel heavy when I run?" in content
     assert "warning signs" in text_of(content)
-    start = re.search(r'<a[^>]*href="([^"]+)"[^>]*>\s*Start an assessment\s*</a>', content)
+    start = re.search(
+        r'<a[^>]*href="([^"]+)"[^>]*>\s*Start an assessment\s*(<svg.*?</svg>\s*)?</a>',
+        content,
+        re.S,
+    )
     assert start, "no 'Start an assessment' link"
     assert start.group(1) == reverse("assessment:wizard")
 
@@ -53,6 +57,93 @@ def test_home_points_members_to_their_history_and_visitors_to_sign_up(client: Cl
     main = page(client, reverse("home")).split("<main")[1]
     assert f'href="{reverse("history:list")}"' in main
     assert f'href="{reverse("accounts:signup")}"' not in main
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_runners_home_shows_the_last_episode_and_the_follow_ups_due(client: Client) -> None:
+    from legs.history.models import FollowUp
+    from tests.test_history import SPIKE, TIRED, make_episode
+
+    runner = make_user("home@example.com", display_name="Hana")
+    due = make_episode(runner, TIRED, days_ago=9, saved_days_ago=8)
+    answered = make_episode(runner, TIRED, days_ago=7, saved_days_ago=6)
+    FollowUp.objects.create(episode=answered, outcome="better")
+    latest = make_episode(runner, SPIKE, days_ago=1, distance_km="12")
+    make_episode(make_user("other@example.com"), SPIKE)
+    client.force_login(runner)
+    main = page(client, reverse("home")).split("<main")[1]
+    words = text_of(main)
+    assert "Welcome back, Hana" in words
+    start = re.search(r'<a[^>]*href="([^"]+)"[^>]*>\s*Start an assessment', main)
+    assert start and start.group(1) == reverse("assessment:wizard")
+    last = main[main.index("Your last episode") : main.index("Follow-ups due")]
+    assert f'href="{latest.get_absolute_url()}"' in last
+    assert latest.top_cause_name in text_of(last) and "12.00 km" in text_of(last)
+    follow_ups = main[main.index("Follow-ups due") :]
+    assert f'href="{due.get_absolute_url()}#follow-up"' in follow_ups
+    assert answered.get_absolute_url() not in follow_ups
+    assert latest.get_absolute_url() not in follow_ups
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_runners_home_runs_a_fixed_number_of_queries(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    from tests.test_history import make_episode
+
+    runner = make_user("queries@example.com")
+    for days in range(6):
+        make_episode(runner, days_ago=days, saved_days_ago=5)
+    client.force_login(runner)
+    # 1 session, 2 user, 3 follow-ups due, 4 the last episode with its follow-up
+    with django_assert_num_queries(4):
+        response = client.get(reverse("home"))
+    assert len(response.context["due"]) == 3 and response.context["more_due"]
+
+
+def test_a_new_runners_home_says_how_the_history_starts(client: Client) -> None:
+    client.force_login(make_user("new@example.com"))
+    words = text_of(page(client, reverse("home")))
+    assert "No episodes yet" in words
+    assert "Follow-ups due None right now" in words
+
+
+@pytest.mark.usefixtures("seeded")
+def test_logging_in_or_out_never_shows_the_other_kind_of_cached_home_page(
+    settings: Any,
+) -> None:
+    """The public home page is cached for visitors who are not logged in; a runner's is
+    drawn for them alone, never kept (by the site, a browser or a proxy), and never served
+    to anyone else."""
+    from tests.test_history import make_episode
+
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 300
+    runner = make_user("cached@example.com", display_name="Cato")
+    episode = make_episode(runner, days_ago=1)
+    browser = Client()
+    for _ in range(2):  # the first fills the cache, the second comes from it
+        public = browser.get(reverse("home"))
+        assert "max-age=300" in public["Cache-Control"]
+        assert "Why do my legs feel heavy when I run?" in public.content.decode()
+
+    browser.force_login(runner)
+    own = browser.get(reverse("home"))
+    content = own.content.decode()
+    assert "Welcome back, Cato" in content
+    assert episode.get_absolute_url() in content
+    assert {"private", "no-store"} <= {d.strip() for d in own["Cache-Control"].split(",")}
+
+    browser.post(reverse("accounts:logout"))
+    for visitor in (browser, Client()):
+        content = visitor.get(reverse("home")).content.decode()
+        assert "Welcome back" not in content and "Cato" not in content
+        assert episode.get_absolute_url() not in content
+    # The same holds for the site's other cached pages that show the runner's name.
+    browser.force_login(runner)
+    about = browser.get(reverse("about"))
+    assert "Cato" in about.content.decode()
+    assert "no-store" in about["Cache-Control"]
+    assert "Cato" not in Client().get(reverse("about")).content.decode()
 
 
 def test_about_says_what_the_site_is_and_is_not(client: Client) -> None:
@@ -295,17 +386,23 @@ def every_page(seeded: None) -> dict[str, str]:
 def test_every_page_has_one_heading_1_no_empty_action_and_labelled_fields(
     every_page: dict[str, str],
 ) -> None:
+    problems = []
     for name, content in every_page.items():
-        assert len(re.findall(r"<h1[\s>]", content)) == 1, name
-        assert not re.search(r'\saction=(""|\'\')', content), name
+        if len(re.findall(r"<h1[\s>]", content)) != 1:
+            problems.append(f"{name}: not exactly one <h1>")
+        if re.search(r'\saction=(""|\'\')', content):
+            problems.append(f"{name}: an empty form action")
         ids = re.findall(r'\sid="([^"]+)"', content)
-        assert len(ids) == len(set(ids)), (name, sorted(i for i in ids if ids.count(i) > 1))
+        if len(ids) != len(set(ids)):
+            problems.append(f"{name}: repeated ids {sorted({i for i in ids if ids.count(i) > 1})}")
         labelled = set(re.findall(r'<label[^>]*\sfor="([^"]+)"', content))
         for control in re.findall(r"<(?:input|select|textarea)\b[^>]*>", content):
             if re.search(r'type="(hidden|submit)"', control) or "aria-label" in control:
                 continue
             control_id = re.search(r'\sid="([^"]+)"', control)
-            assert control_id and control_id.group(1) in labelled, (name, control)
+            if not control_id or control_id.group(1) not in labelled:
+                problems.append(f"{name}: a field without a label: {control}")
+    assert problems == []
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="the HTML checker needs Java")

@@ -183,6 +183,24 @@ def test_delete_page_asks_for_the_password(client: Client) -> None:
     assert re.search(rf'<a [^>]*href="{PROFILE}"[^>]*>Keep my account</a>', content)
 
 
+def test_delete_page_offers_the_download_of_the_data_before_the_form(client: Client) -> None:
+    client.force_login(make_user())
+    content = client.get(DELETE).content.decode()
+    offer = content.index("Download your data first")
+    assert offer < content.index('type="password"')
+    for name in ("history:export_csv", "history:export_json", "history:print_range"):
+        assert content.index(f'href="{reverse(name)}"') > offer
+
+
+def test_delete_page_errors_open_with_the_summary_linked_to_the_password(
+    client: Client,
+) -> None:
+    client.force_login(make_user())
+    content = client.post(DELETE, {"password": "not-my-password"}).content.decode()
+    assert content.index("There is a problem") < content.index("<h1")
+    assert 'href="#id_password"' in content
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

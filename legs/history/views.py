@@ -41,7 +41,7 @@ from .forms import (
     cause_choices,
 )
 from .insights import build_insights
-from .models import FOLLOW_UP_AFTER, Episode, EpisodeRemedy
+from .models import Episode, EpisodeRemedy
 from .services import (
     episode_create,
     episode_delete,
@@ -248,7 +248,6 @@ def episode_list(request: HttpRequest) -> HttpResponse:
             "empty": empty,
             "reminders": reminders[:REMINDER_LIMIT],
             "more_reminders": len(reminders) > REMINDER_LIMIT,
-            "follow_up_from": timezone.now() - FOLLOW_UP_AFTER,
             "unit": _unit(request),
         },
     )

@@ -4,10 +4,11 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from legs.assessment.wizard import StoredResult
 
-from ..models import Episode
+from ..models import FOLLOW_UP_AFTER, Episode
 from ..views import result_save_context
 
 register = template.Library()
@@ -29,3 +30,12 @@ def result_save_form(context: template.Context) -> dict[str, Any]:
 def distance_in(episode: Episode, unit: str) -> Decimal | None:
     """The episode's distance in the runner's unit (None when not recorded)."""
     return episode.distance_in(unit)
+
+
+@register.filter
+def follow_up_due(episode: Episode) -> bool:
+    """Saved long enough ago to ask how the legs are, and not answered yet (the rule of
+    `EpisodeQuerySet.needing_follow_up`, for an episode already at hand)."""
+    return (
+        episode.saved_follow_up() is None and episode.created_at <= timezone.now() - FOLLOW_UP_AFTER
+    )
