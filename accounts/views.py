@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.ratelimit import limit_posts
+from legs.history.views import save_pending_result
 
 from .forms import (
     ActivationPasswordForm,
@@ -125,6 +126,11 @@ def _activate_and_log_in(request: HttpRequest, user: User, next_url: str | None)
     # logging in to a session without a user only renews its key.
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, "Welcome! Your email address is confirmed and your account is ready.")
+    # Signing up began with the Save button under a result: confirming saves it.
+    episode = save_pending_result(request)
+    if episode is not None:
+        messages.success(request, "Your result is saved to your history.")
+        return redirect(episode)
     return redirect(next_url or "home")
 
 

@@ -1,5 +1,5 @@
-"""The history journey in real Chromium: an assessment saved through sign-up and the
-confirmation email, a second one saved with its run, a follow-up, insights, a CSV download
+"""The history journey in real Chromium: an assessment saved by signing up and confirming
+the address, a second one saved with its run, a follow-up, insights, a CSV download
 and a deletion; screenshots and axe on the way."""
 
 from __future__ import annotations
@@ -101,16 +101,16 @@ def test_the_history_journey(site: str, page_at: PageAt, mailoutbox: list[Any]) 
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert Episode.objects.count() == 0
 
+    # Confirming the address saves the result, with the run's details typed before.
     page.goto(f"{site}{activation_links(mailoutbox[-1])['text']}")
-    expect(page).to_have_url(re.compile(r"/assessment/result/$"))
+    expect(page).to_have_url(re.compile(r"/history/\d+/$"))
     expect(page.get_by_role("status")).to_contain_text("Your email address is confirmed")
+    expect(page.get_by_role("status")).to_contain_text("Your result is saved to your history.")
     expect(page.get_by_role("link", name="History", exact=True)).to_be_visible()
-    expect(label(page, "Distance")).to_have_value("10")
-    expect(label(page, "Notes")).to_have_value(re.compile("legs like lead"))
-    check_page(page, "history-result-save-1280")
-    page.get_by_role("button", name="Save to my history").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved to your history.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Heavy legs on")
+    expect(page.locator(".episode-facts")).to_contain_text("10.00 km")
+    expect(page.locator(".episode-facts")).to_contain_text("legs like lead")
+    check_page(page, "history-saved-on-confirmation-1280")
 
     # A second assessment, saved with the details of its run.
     take_assessment(page, site, TIRED)

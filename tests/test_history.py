@@ -431,24 +431,29 @@ def test_an_anonymous_runner_signs_up_and_saves_with_nothing_lost(
     assert "Check your email" in client.get(response["Location"]).content.decode()
     assert not Episode.objects.exists()
 
-    # The link in the confirmation email, opened in the same browser, logs in and goes back.
+    # The link in the confirmation email, opened in the same browser, logs in and saves
+    # the result with the details of the run typed before signing up.
     [message] = mailoutbox
     assert message.to == ["new.runner@example.com"]
     response = client.get(activation_links(message)["text"])
-    assert response.status_code == 302
-    assert response["Location"] == reverse("assessment:result")
-
-    back = client.get(response["Location"]).content.decode()
-    assert client.session[RESULT_SESSION_KEY] == stored_before
-    assert save_token(back) == token
-    assert 'value="21.1"' in back
-    assert "Hilly route, hot afternoon." in back
-    response = client.post(reverse("history:save"), run_form(token, distance="21.1"))
     episode = Episode.objects.get(owner__email="new.runner@example.com")
+    assert response.status_code == 302
     assert response["Location"] == episode.get_absolute_url()
     assert episode.answers == TIRED
     assert episode.result == stored_before["result"]
     assert episode.distance_km == Decimal("21.100")
+    assert episode.notes == "Hilly route, hot afternoon."
+    assert str(episode.token) == token
+    page = client.get(response["Location"]).content.decode()
+    assert "Welcome! Your email address is confirmed" in page
+    assert "Your result is saved to your history." in page
+
+    # The result page now says it is saved; pressing Save again saves nothing more.
+    back = client.get(reverse("assessment:result")).content.decode()
+    assert "This result is saved in your history." in back
+    response = client.post(reverse("history:save"), run_form(token, distance="21.1"))
+    assert response["Location"] == episode.get_absolute_url()
+    assert Episode.objects.count() == 1
 
 
 def test_an_anonymous_runner_logs_in_and_saves(client: Client) -> None:

@@ -206,6 +206,93 @@ def test_activation_keeps_the_result_and_draft_of_the_anonymous_session(
     assert client.session[SAVE_SESSION_KEY] == {"notes": "Hilly route."}
 
 
+# A RESULT SAVED BEFORE SIGNING UP IS SAVED BY THE CONFIRMATION
+
+
+def press_save_before_signing_up(client: Client, **run: str) -> str:
+    """A result in the session, and its Save button pressed without an account (the run's
+    details are kept for later); the one-time token of its save form."""
+    from tests.test_history import put_result_in_session, run_form, save_token
+
+    put_result_in_session(client)
+    token = save_token(client.get(reverse("assessment:result")).content.decode())
+    response = client.post(reverse("history:save"), run_form(token, **run))
+    assert response["Location"].startswith(LOGIN)
+    assert "to save this result" in client.get(response["Location"]).content.decode()
+    return token
+
+
+@pytest.mark.usefixtures("seeded")
+def test_confirming_the_address_saves_the_result_waiting_to_be_saved(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    from legs.history.models import Episode
+
+    token = press_save_before_signing_up(client, distance="8.5", notes="Windy.")
+    result_url = reverse("assessment:result")
+    client.post(f"{SIGNUP}?next={result_url}", signup_data(next=result_url))
+    assert not Episode.objects.exists()
+
+    response = client.get(activation_links(mailoutbox[0])["text"], follow=True)
+    episode = Episode.objects.get()
+    assert response.redirect_chain == [(episode.get_absolute_url(), 302)]
+    assert episode.owner == User.objects.get(email="new.runner@example.com")
+    assert (str(episode.token), episode.notes) == (token, "Windy.")
+    assert [str(m) for m in response.context["messages"]] == [
+        "Welcome! Your email address is confirmed and your account is ready.",
+        "Your result is saved to your history.",
+    ]
+    # Nothing waits any more: a second confirmation (a new link) saves nothing again.
+    assert "pending" not in client.session[SAVE_SESSION_KEY]
+
+
+@pytest.mark.usefixtures("seeded")
+def test_confirming_with_the_password_in_the_browser_that_waits_saves_it_too(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    from legs.history.models import Episode
+
+    link = signed_up_elsewhere(mailoutbox)
+    press_save_before_signing_up(client)
+    client.get(link)
+    response = client.post(link, {"password": NEW_PASSWORD})
+    assert response["Location"] == Episode.objects.get().get_absolute_url()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_result_that_cannot_be_saved_as_it_stands_waits_on_the_result_page(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    """An editor changed the knowledge base between the Save button and the confirmation:
+    the runner sees the result with the latest advice before anything is saved."""
+    from legs.history.models import Episode
+    from legs.knowledge.models import Cause
+
+    press_save_before_signing_up(client, notes="Kept for later.")
+    result_url = reverse("assessment:result")
+    client.post(SIGNUP, signup_data(next=result_url))
+    cause = Cause.objects.get(slug="poor-sleep")
+    cause.name = "Short or broken sleep"
+    cause.save()
+    response = client.get(activation_links(mailoutbox[0])["text"])
+    assert response["Location"] == result_url
+    assert not Episode.objects.exists()
+    assert "Kept for later." in client.get(result_url).content.decode()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_confirming_without_a_result_waiting_saves_nothing(
+    client: Client, mailoutbox: list[Any]
+) -> None:
+    from legs.history.models import Episode
+    from tests.test_history import put_result_in_session
+
+    put_result_in_session(client)  # a result seen, but its Save button never pressed
+    response = sign_up_and_confirm(client, mailoutbox)
+    assert response["Location"] == reverse("home")
+    assert not Episode.objects.exists()
+
+
 @pytest.mark.parametrize(
     "outside", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
 )

@@ -189,18 +189,53 @@ def save_result(request: HttpRequest) -> HttpResponse:
             "advice: please check it and save again.",
         )
         return redirect("assessment:result")
+    episode = _save(request, stored, state, form, knowledge)
+    messages.success(request, "Saved to your history.")
+    return redirect(episode)
+
+
+def _save(
+    request: HttpRequest,
+    stored: StoredResult,
+    state: dict[str, Any],
+    form: SaveEpisodeForm,
+    knowledge: Knowledge,
+) -> Episode:
+    """Save the stored result, scored with `knowledge`, with the run of the valid `form`."""
     episode = episode_create(
-        user=user,
+        user=_user(request),
         answers=stored.answers,
         result=stored.result,
         knowledge=knowledge,
         run_context=form.run_context(),
-        token=token,
+        token=form.cleaned_data["token"],
     )
     state.pop("pending", None)
     request.session[SAVE_SESSION_KEY] = state
-    messages.success(request, "Saved to your history.")
-    return redirect(episode)
+    return episode
+
+
+def save_pending_result(request: HttpRequest) -> Episode | None:
+    """Save the result whose Save button was pressed before logging in, with the run
+    details typed then; called by the account confirmation, once it has logged the new
+    runner in. None when nothing waits, or when it cannot be saved as it stands (the
+    knowledge base changed since, the details no longer pass): the result page then shows
+    it with the details filled in, to check and save again."""
+    stored = StoredResult.load(request.session)
+    state = request.session.get(SAVE_SESSION_KEY)
+    if (
+        not request.user.is_authenticated
+        or stored is None
+        or not isinstance(state, dict)
+        or state.get("created") != stored.created
+        or not isinstance(state.get("pending"), dict)
+    ):
+        return None
+    form = SaveEpisodeForm({**state["pending"], "token": state.get("token")})
+    knowledge = get_knowledge()
+    if not form.is_valid() or knowledge.version != stored.knowledge_version:
+        return None
+    return _save(request, stored, state, form, knowledge)
 
 
 # LIST
