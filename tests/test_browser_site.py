@@ -171,6 +171,24 @@ def test_dark_mode_follows_the_system_setting(site: str, page_at: PageAt, javasc
     assert light.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
 
 
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_a_runners_pages_in_dark_mode_keep_their_contrast(
+    site: str, page_at: PageAt, width: int
+) -> None:
+    user, episodes = runner_with_history()
+    page = page_at(width, color_scheme="dark")
+    log_in(page, site, user)
+    for path, name in [
+        ("/", "home-runner"),
+        ("/history/", "history-list"),
+        (episodes["due"].get_absolute_url(), "history-episode"),
+    ]:
+        page.goto(f"{site}{path}")
+        screenshot(page, f"site-{name}-dark-{width}")
+        assert_no_serious_axe_violations(page)
+    assert_no_console_errors(page)
+
+
 def test_icons_come_from_the_page_itself(site: str, page_at: PageAt) -> None:
     """Icons are inline SVG from a Python package: nothing loads from another origin."""
     page = page_at(DESKTOP)
