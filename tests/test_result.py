@@ -400,11 +400,14 @@ def test_the_numbers_come_from_the_settings(client: Client, settings: Any) -> No
     page = page_text(client.get(reverse("assessment:result")))
     assert 'href="tel:+49116117">Call +49 116 117</a>' in page
     assert 'href="https://www.116117.de/"' in page
-    assert 'href="tel:112">112</a>' in page
     settings.URGENT_CARE_NUMBER = ""
     page = page_text(client.get(reverse("assessment:result")))
     assert "Call +49" not in page
     assert "Find urgent care" in page
+    post_step(client, "safety", {"warning_signs": ["chest_symptoms"]})
+    page = page_text(client.get(reverse("assessment:result")))
+    assert 'href="tel:112">Call 112</a>' in page
+    assert "tel:999" not in page
 
 
 @pytest.mark.usefixtures("seeded")
