@@ -276,3 +276,17 @@ def test_next_stays_in_reach_on_a_long_step(site: str, page_at: PageAt, width: i
     screenshot(page, f"result-{width}-wizard-step-2")
     assert_no_serious_axe_violations(page)
     assert_no_console_errors(page)
+
+
+def test_the_warning_signs_page_offers_the_same_buttons(site: str, page_at: PageAt) -> None:
+    page = page_at(PHONE)
+    page.goto(f"{site}/warning-signs/")
+    emergency = page.locator("section", has=page.locator("#level-emergency"))
+    urgent = page.locator("section", has=page.locator("#level-urgent"))
+    expect(emergency.get_by_role("link", name="Call 999")).to_have_attribute("href", "tel:999")
+    expect(urgent.get_by_role("link", name="Call 111")).to_have_attribute("href", "tel:111")
+    expect(urgent.get_by_role("link", name="Find urgent care")).to_be_visible()
+    fits(page, PHONE)
+    screenshot(page, f"result-{PHONE}-warning-signs")
+    assert_no_serious_axe_violations(page)
+    assert_no_console_errors(page)

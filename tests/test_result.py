@@ -20,6 +20,7 @@ from legs.knowledge.models import Cause, RemedyKind
 from legs.knowledge.published import get_knowledge
 from legs.knowledge.snapshot import RemedyInfo
 from legs.knowledge.triage import Triage
+from tests.factories import make_user
 from tests.test_wizard import SELF_CARE, post_step, step_url, walk_wizard
 
 NOW, NEXT_RUN, LONG_TERM, PRO = (
@@ -456,3 +457,26 @@ def test_a_warning_drawn_from_several_answers_says_which(client: Client) -> None
     page = render_to_string("assessment/_warning.html", {"warning": plain})
     assert "See a doctor." in page
     assert "Because you said" not in page
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_save_form_with_a_mistake_is_summed_up_at_the_top_of_the_full_result(
+    client: Client,
+) -> None:
+    client.force_login(make_user())
+    walk_wizard(client, SELF_CARE)
+    page = client.get(reverse("assessment:result")).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f-]{36})"', page)
+    assert token is not None
+    response = client.post(
+        reverse("history:save"), {"token": token.group(1), "run_date": "", "unit": "km"}
+    )
+    assert response.status_code == 200
+    page = page_text(response)
+    assert re.search(r"<title>\s*Error: ", page)
+    main = page[page.index("<main") :]
+    assert main.index("There is a problem") < main.index("<h1")
+    assert 'href="#id_run_date"' in main
+    # The page is the whole result, answers and plan included.
+    assert "plan-heading" in main
+    assert "answers-heading" in main
