@@ -114,10 +114,11 @@ def bench_wizard() -> None:
                 response = client.post(reverse("assessment:wizard_step", args=[step]), data)
             print(f"  POST {step:<9} → {response.status_code}: {len(queries)} queries")
             shown = shown or list(queries.captured_queries)
-            if response["Location"].endswith("/finish/"):
+            if response["Location"].endswith("/check-answers/"):
                 with CaptureQueriesContext(connection) as queries:
-                    response = client.get(response["Location"])
-                print(f"  GET  finish    → {response.status_code}: {len(queries)} queries")
+                    client.get(response["Location"])
+                    response = client.post(response["Location"])
+                print(f"  check, result  → {response.status_code}: {len(queries)} queries")
         for query in shown:
             print(f"    {query['sql'][:90]}")
 

@@ -168,14 +168,15 @@ class Runner(FastHttpUser):
             )
             if location == RESULT_PATH:
                 break  # a warning sign ends the questionnaire early
-        if location.endswith("/finish/"):
-            with self.client.get(
-                location, name="GET /assessment/finish/", allow_redirects=False, catch_response=True
-            ) as response:
-                location = response.headers.get("Location", "") if response.headers else ""
-                if location != RESULT_PATH:
-                    response.failure(f"{response.status_code}: finish went to {location!r}")
-                    return
+        if location.endswith("/check-answers/"):
+            page = self.get(location, "GET /assessment/check-answers/")
+            location = self.post(
+                location,
+                "POST /assessment/check-answers/",
+                {"csrfmiddlewaretoken": csrf_token(page)},
+            )
+            if location != RESULT_PATH:
+                return
         result = self.get(RESULT_PATH, "GET /assessment/result/")
         match = SAVE_TOKEN.search(result)
         if match is None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import django_stubs_ext
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import URLValidator
 from django.utils.csp import CSP
 
 # Lets the code subscript generic Django classes (ModelForm[User]) for the type checker.
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "config.context_processors.urgent_help",
             ],
             # Filters every app's templates use (config is not an app, so it is named here).
             "libraries": {"form_errors": "config.templatetags.form_errors"},
@@ -226,6 +228,32 @@ RATELIMIT_FAIL_OPEN = True
 # who are not logged in, under the knowledge base's revision, so an editor's change shows at
 # once (0 = off). Off under pytest, where tests count the queries of each render.
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0 if TESTING else 300)
+
+# URGENT HELP
+# The numbers to call and the web page for finding care, shown as tap-to-call buttons on
+# emergency and urgent results and on the warning-signs page. The UK's by default; a site in
+# another country sets its own (e.g. 112, or 911 with no urgent-care number). An empty
+# URGENT_CARE_NUMBER or URGENT_CARE_URL leaves that button out.
+EMERGENCY_NUMBER = env.str("EMERGENCY_NUMBER", default="999").strip()
+URGENT_CARE_NUMBER = env.str("URGENT_CARE_NUMBER", default="111").strip()
+URGENT_CARE_URL = env.str("URGENT_CARE_URL", default="https://111.nhs.uk/").strip()
+for _name, _number, _required in (
+    ("EMERGENCY_NUMBER", EMERGENCY_NUMBER, True),
+    ("URGENT_CARE_NUMBER", URGENT_CARE_NUMBER, False),
+):
+    if (_number or _required) and not re.fullmatch(r"\+?[0-9](?:[ -]?[0-9]){1,19}", _number):
+        raise ImproperlyConfigured(
+            f"{_name} must be a phone number of digits (a leading + and single spaces or "
+            f"dashes allowed), got {_number!r}."
+        )
+if URGENT_CARE_URL:
+    try:
+        URLValidator(schemes=["https"])(URGENT_CARE_URL)
+    except ValidationError as _error:
+        raise ImproperlyConfigured(
+            f"URGENT_CARE_URL must be a web address starting with https://, got "
+            f"{URGENT_CARE_URL!r}."
+        ) from _error
 
 # INTERNATIONALISATION
 LANGUAGE_CODE = "en-gb"

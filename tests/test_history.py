@@ -127,6 +127,9 @@ def walk_wizard(client: Client, answers: Mapping[str, Any]) -> Any:
     for _ in range(20):
         if response.resolver_match.url_name != "wizard_step":
             return response
+        if "step" not in response.context:  # "Check your answers": see the result
+            response = client.post(response.request["PATH_INFO"], follow=True)
+            continue
         step = response.context["step"]
         data: dict[str, Any] = {f"{WIZARD_PREFIX}-current_step": step.key}
         data.update({f"{step.key}-{k}": answers[k] for k in step.questions if k in answers})

@@ -259,7 +259,7 @@ def test_an_unknown_wizard_step_in_the_url_leads_back_to_the_start(
 # A PROPERTY-BASED FUZZ OF THE WIZARD'S POST HANDLING
 
 
-STEP_NAMES = ["safety", "pattern", "training", "fuel", "recovery", "health", "finish"]
+STEP_NAMES = ["safety", "pattern", "training", "fuel", "recovery", "health", "check-answers"]
 field_names = st.one_of(
     st.sampled_from(
         [

@@ -287,6 +287,58 @@ def test_a_mistyped_rate_stops_the_server_with_a_clear_message(text: str) -> Non
     assert "must look like 20/m" in last_line
 
 
+# URGENT HELP
+
+URGENT_HELP = ("EMERGENCY_NUMBER", "URGENT_CARE_NUMBER", "URGENT_CARE_URL")
+
+
+def test_urgent_help_defaults_to_the_uks_numbers() -> None:
+    assert settings_in({"DEBUG": "true"}, *URGENT_HELP) == {
+        "EMERGENCY_NUMBER": "999",
+        "URGENT_CARE_NUMBER": "111",
+        "URGENT_CARE_URL": "https://111.nhs.uk/",
+    }
+
+
+def test_a_site_in_another_country_sets_its_own_numbers() -> None:
+    env = {
+        "DEBUG": "true",
+        "EMERGENCY_NUMBER": " 911 ",
+        "URGENT_CARE_NUMBER": "",
+        "URGENT_CARE_URL": "https://www.findurgentcare.example/near-me?lang=en",
+    }
+    assert settings_in(env, *URGENT_HELP) == {
+        "EMERGENCY_NUMBER": "911",
+        "URGENT_CARE_NUMBER": "",
+        "URGENT_CARE_URL": "https://www.findurgentcare.example/near-me?lang=en",
+    }
+    env = {"DEBUG": "true", "EMERGENCY_NUMBER": "112", "URGENT_CARE_NUMBER": "+49 116 117"}
+    assert settings_in(env, "URGENT_CARE_NUMBER")["URGENT_CARE_NUMBER"] == "+49 116 117"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EMERGENCY_NUMBER", ""),
+        ("EMERGENCY_NUMBER", "nine-nine-nine"),
+        ("EMERGENCY_NUMBER", "9"),
+        ("URGENT_CARE_NUMBER", "111 ext. 2"),
+        ("URGENT_CARE_NUMBER", "1--11"),
+    ],
+)
+def test_a_mistyped_number_stops_the_server_with_a_clear_message(name: str, value: str) -> None:
+    last_line = settings_error(DEBUG="true", **{name: value})
+    assert last_line.startswith(f"django.core.exceptions.ImproperlyConfigured: {name}")
+    assert "must be a phone number" in last_line
+
+
+@pytest.mark.parametrize("value", ["111.nhs.uk", "http://111.nhs.uk/", "javascript:alert(1)"])
+def test_an_urgent_care_address_must_be_https(value: str) -> None:
+    last_line = settings_error(DEBUG="true", URGENT_CARE_URL=value)
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: URGENT_CARE_URL")
+    assert "https://" in last_line
+
+
 # SECURITY HEADERS
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from legs.assessment.engine import assess
-from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, SKIP_LABEL
+from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, REVIEW_STEP
 from legs.knowledge.models import Choice, Evidence, Question, Step
 from legs.knowledge.published import get_knowledge
 from tests.factories import make_user
@@ -59,12 +59,20 @@ def post_step(client: Client, step: str, answers: Mapping[str, Any], **extra: An
     return client.post(step_url(step), {**step_data(step, answers), **extra})
 
 
-def walk_wizard(client: Client, answers: Mapping[str, Any]) -> tuple[Any, list[str]]:
-    """Answer each step the wizard shows from `answers`; the last page and the steps seen."""
+def walk_wizard(
+    client: Client, answers: Mapping[str, Any], *, confirm: bool = True
+) -> tuple[Any, list[str]]:
+    """Answer each step the wizard shows from `answers`, then (with `confirm`) press "See my
+    result" on the check page; the last page and the steps seen."""
     response = client.get(reverse("assessment:wizard"), follow=True)
     seen: list[str] = []
     for _ in range(20):
         if response.resolver_match.url_name != "wizard_step":
+            return response, seen
+        if response.resolver_match.kwargs["step"] == REVIEW_STEP:
+            if confirm:
+                response = client.post(step_url(REVIEW_STEP), follow=True)
+                continue
             return response, seen
         step = response.context["step"]
         assert step.key not in seen, f"{step.key} came back: {response.context['form'].errors}"
@@ -197,10 +205,26 @@ def test_back_from_a_page_with_a_mistake_just_goes_back(client: Client) -> None:
     assert checked(client.get(step_url("pattern")), "pattern", "symptoms") == set()
 
 
-def test_optional_questions_can_be_left_unanswered(client: Client) -> None:
+def test_nothing_is_picked_for_the_runner(client: Client) -> None:
+    page = client.get(step_url("safety")).content.decode()
+    assert inputs(page, "safety-warning_signs")
+    assert not any(inputs(page, "safety-warning_signs").values())
     post_step(client, "safety", {"warning_signs": ["none"]})
     page = client.get(step_url("pattern")).content.decode()
-    assert SKIP_LABEL in page
+    for key in ("legs", "timing", "relief", "duration", "symptoms"):
+        found = inputs(page, f"pattern-{key}")
+        assert found, key
+        assert "" not in found, f"{key} offers a blank answer"
+        assert not any(found.values()), f"{key} has an answer picked"
+    assert "Skip this question" not in page
+    assert " checked" not in page
+
+
+def test_optional_questions_can_be_left_unanswered(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    response = post_step(client, "pattern", {})
+    assert response["Location"] == step_url("training")
+    # A blank answer sent by an older page counts as no answer too.
     response = post_step(client, "pattern", {"legs": ""})
     assert response["Location"] == step_url("training")
     response, _ = walk_wizard(client, {"warning_signs": ["none"]})
@@ -252,6 +276,201 @@ def test_an_answer_that_is_not_offered_is_an_error(client: Client) -> None:
     assert response.context["form"].errors == {"legs": ["Pick one of the answers shown."]}
 
 
+# -- errors, buttons ---------------------------------------------------------------------------
+
+
+def test_a_missing_required_answer_puts_the_error_summary_first(client: Client) -> None:
+    response = post_step(client, "safety", {})
+    page = response.content.decode()
+    assert re.search(r"<title>\s*Error: ", page)
+    main = page[page.index("<main") :]
+    summary = main[main.index("data-error-summary") : main.index("</div>", main.index("<ul"))]
+    assert main.index("data-error-summary") < main.index("<h1")
+    assert "There is a problem" in summary
+    assert 'href="#id_safety-warning_signs_0"' in summary
+    assert "Please answer this question" in summary
+    assert 'id="id_safety-warning_signs_0"' in main
+    assert "error-summary.js" in main
+
+
+def test_back_is_a_link_before_next_the_forms_only_button(client: Client) -> None:
+    first = client.get(step_url("safety")).content.decode()
+    actions = first[first.index('class="wizard-actions"') : first.index("</form>")]
+    assert ">Back</a>" not in actions
+    assert actions.count("<button") == 1
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    page = client.get(step_url("pattern")).content.decode()
+    actions = page[page.index('class="wizard-actions"') : page.index("</form>")]
+    back = re.search(rf'<a class="btn [^"]*" href="{step_url("safety")}">Back</a>', actions)
+    assert back is not None
+    assert actions.count("<button") == 1
+    assert back.start() < actions.index("<button")
+    assert re.search(rf'<form method="post"\s+action="{step_url("pattern")}"', page)
+
+
+def test_a_step_never_shows_an_earlier_choice_from_the_cache(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "both"})
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"both"}
+    post_step(client, "pattern", {"legs": "one"})
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"one"}
+    # Another runner's empty page is drawn from the cache too, with nothing picked.
+    other = Client()
+    post_step(other, "safety", {"warning_signs": ["none"]})
+    assert checked(other.get(step_url("pattern")), "pattern", "legs") == set()
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"one"}
+
+
+# -- checking and changing the answers ---------------------------------------------------------
+
+
+def step_answers(step: str, answers: Mapping[str, Any] = SELF_CARE) -> dict[str, Any]:
+    """The answers among `answers` that belong to `step`."""
+    keys = next(s.questions for s in get_knowledge().steps if s.key == step)
+    return {key: value for key, value in answers.items() if key in keys}
+
+
+def change_url(step: str) -> str:
+    return step_url(step) + "?change=1"
+
+
+def test_the_last_step_leads_to_the_check_page_with_every_answer(client: Client) -> None:
+    response, seen = walk_wizard(client, SELF_CARE, confirm=False)
+    assert seen == STEPS
+    assert response.redirect_chain[-1] == (step_url(REVIEW_STEP), 302)
+    assert RESULT_SESSION_KEY not in client.session
+    page = text(response)
+    assert "<h1" in page and "Check your answers" in page
+    knowledge = get_knowledge()
+    for key, value in SELF_CARE.items():
+        question = knowledge.questions[key]
+        assert question.text in page
+        for chosen in [value] if isinstance(value, str) else value:
+            assert question.choices[chosen].label in page
+        assert f'href="{change_url(question.step)}#id_{question.step}-{key}"' in page
+    assert re.search(rf'<form method="post"\s+action="{step_url(REVIEW_STEP)}"', page)
+    assert "See my result" in page
+    assert "no-store" in response["Cache-Control"]
+    response = client.post(step_url(REVIEW_STEP))
+    assert response["Location"] == reverse("assessment:result")
+    assert stored(client)["answers"] == SELF_CARE
+
+
+def test_a_changed_answer_comes_back_to_the_check_page(client: Client) -> None:
+    walk_wizard(client, SELF_CARE, confirm=False)
+    page = client.get(change_url("training"))
+    assert page.status_code == 200
+    assert page.context["changing"] is True
+    content = page.content.decode()
+    assert "Changing your answers" in content
+    assert re.search(
+        rf'<form method="post"\s+action="{re.escape(change_url("training"))}"', content
+    )
+    assert checked(page, "training", "warmup") == {"none"}
+    # Back goes to the check page too, not to the step before.
+    assert f'href="{step_url(REVIEW_STEP)}">Back</a>' in content
+    changed = {**step_answers("training"), "warmup": "dynamic_5_plus"}
+    response = client.post(change_url("training"), step_data("training", changed))
+    assert response["Location"] == step_url(REVIEW_STEP)
+    label = Choice.objects.get(question__key="warmup", value="dynamic_5_plus").label
+    assert label in text(client.get(step_url(REVIEW_STEP)))
+    client.post(step_url(REVIEW_STEP))
+    assert stored(client)["answers"] == {**SELF_CARE, "warmup": "dynamic_5_plus"}
+
+
+def test_a_mistake_while_changing_stays_on_the_way_back_to_the_check_page(client: Client) -> None:
+    walk_wizard(client, SELF_CARE, confirm=False)
+    response = client.post(change_url("safety"), step_data("safety", {}))
+    assert response.status_code == 200
+    assert response.context["changing"] is True
+    assert "There is a problem" in response.content.decode()
+    response = client.post(change_url("safety"), step_data("safety", {"warning_signs": ["none"]}))
+    assert response["Location"] == step_url(REVIEW_STEP)
+
+
+def test_changing_to_an_answer_that_needs_help_now_goes_straight_to_the_result(
+    client: Client,
+) -> None:
+    walk_wizard(client, SELF_CARE)
+    response = client.post(
+        change_url("safety"), step_data("safety", {"warning_signs": ["chest_symptoms"]})
+    )
+    assert response["Location"] == reverse("assessment:result")
+    assert stored(client)["result"]["triage"] == "emergency"
+
+
+def test_a_change_link_on_the_result_comes_back_through_the_check_page(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    page = text(client.get(reverse("assessment:result")))
+    link = f"{change_url('pattern')}#id_pattern-legs"
+    assert f'href="{link}"' in page
+    step = client.get(change_url("pattern"))
+    assert checked(step, "pattern", "legs") == {"both"}
+    changed = {**step_answers("pattern"), "legs": "one"}
+    response = client.post(change_url("pattern"), step_data("pattern", changed))
+    assert response["Location"] == step_url(REVIEW_STEP)
+    # Until the runner sees the new result, the old one is unchanged.
+    assert stored(client)["answers"]["legs"] == "both"
+    response = client.post(step_url(REVIEW_STEP), follow=True)
+    assert response.redirect_chain == [(reverse("assessment:result"), 302)]
+    assert stored(client)["answers"] == {**SELF_CARE, "legs": "one"}
+
+
+def test_back_from_the_result_keeps_the_answers(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    review = client.get(step_url(REVIEW_STEP))
+    assert review.status_code == 200
+    assert "Check your answers" in review.content.decode()
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"both"}
+    assert checked(client.get(step_url("safety")), "safety", "warning_signs") == {"none"}
+    assert checked(client.get(step_url("health")), "health", "medications") == {"none"}
+    # Walking forward again from there gives the same result.
+    response = client.post(
+        step_url("health"), step_data("health", step_answers("health")), follow=True
+    )
+    assert response.redirect_chain[-1] == (step_url(REVIEW_STEP), 302)
+    client.post(step_url(REVIEW_STEP))
+    assert stored(client)["answers"] == SELF_CARE
+
+
+def test_back_from_a_help_now_result_keeps_the_ticked_sign(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["chest_symptoms"]})
+    assert checked(client.get(step_url("safety")), "safety", "warning_signs") == {"chest_symptoms"}
+    # Unticked by mistake: carry on with the questions from there.
+    response = post_step(client, "safety", {"warning_signs": ["none"]})
+    assert response["Location"] == step_url("pattern")
+
+
+def test_a_new_assessment_after_a_result_starts_empty(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    response = client.get(reverse("assessment:wizard"))
+    assert response["Location"] == step_url("safety")
+    assert checked(client.get(step_url("safety")), "safety", "warning_signs") == set()
+    assert RESULT_SESSION_KEY not in client.session
+    assert client.get(step_url("pattern"))["Location"] == reverse("assessment:wizard")
+    assert client.get(reverse("assessment:result"))["Location"] == reverse("assessment:wizard")
+
+
+def test_start_a_new_assessment_on_the_result_forgets_everything(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    page = text(client.get(reverse("assessment:result")))
+    assert f'href="{reverse("assessment:wizard")}?reset=1">Start a new assessment</a>' in page
+    response = client.get(reverse("assessment:wizard") + "?reset=1")
+    assert response["Location"] == step_url("safety")
+    assert RESULT_SESSION_KEY not in client.session
+    assert client.get(step_url(REVIEW_STEP), follow=True).redirect_chain[-1] == (
+        step_url("safety"),
+        302,
+    )
+
+
+def test_the_assessment_link_in_the_middle_of_a_walk_carries_on(client: Client) -> None:
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "one"})
+    assert client.get(reverse("assessment:wizard"))["Location"] == step_url("training")
+    assert checked(client.get(step_url("pattern")), "pattern", "legs") == {"one"}
+
+
 # -- refreshing, tabs, expiry, tampering ----------------------------------------------------
 
 
@@ -280,6 +499,7 @@ def test_a_step_sent_again_from_an_older_tab_carries_on_from_there(client: Clien
         response = post_step(client, step, {"warmup": "none"} if step == "training" else {})
     response = client.post(step_url("health"), step_data("health", {}), follow=True)
     assert response.status_code == 200
+    client.post(step_url(REVIEW_STEP))
     assert stored(client)["answers"] == {
         "warning_signs": ["none"],
         "legs": "one",
@@ -326,16 +546,16 @@ def test_skipping_ahead_by_address_goes_to_the_first_unanswered_step(client: Cli
     assert response["Location"] == step_url("pattern")
 
 
-def test_the_finish_address_without_answers_restarts(client: Client) -> None:
-    response = client.get(step_url("finish"), follow=True)
+def test_the_check_page_without_answers_restarts(client: Client) -> None:
+    response = client.get(step_url(REVIEW_STEP), follow=True)
     assert response.redirect_chain[-1] == (step_url("safety"), 302)
     assert RESTART_MESSAGE in response.content.decode()
 
 
-def test_the_finish_address_with_unfinished_steps_goes_back_to_them(client: Client) -> None:
+def test_the_check_page_with_unfinished_steps_goes_back_to_them(client: Client) -> None:
     post_step(client, "safety", {"warning_signs": ["none"]})
     post_step(client, "pattern", {})
-    response = client.get(step_url("finish"))
+    response = client.get(step_url(REVIEW_STEP))
     assert response["Location"] == step_url("training")
 
 
@@ -403,7 +623,7 @@ def test_an_editors_new_question_is_asked_at_once(client: Client) -> None:
     Evidence.objects.create(choice=steep, cause=get_cause("weak-muscles"), weight=6)
     page = client.get(step_url("training"))
     assert "How hilly are your runs?" in page.content.decode()
-    assert inputs(page.content.decode(), "training-hills").keys() == {"steep", "flat", ""}
+    assert inputs(page.content.decode(), "training-hills").keys() == {"steep", "flat"}
     response, _ = walk_wizard(client, {**SELF_CARE, "hills": "steep"})
     assert stored(client)["answers"]["hills"] == "steep"
     weak = next(c for c in stored(client)["result"]["causes"] if c["slug"] == "weak-muscles")

@@ -6,7 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .presentation import result_context
+from legs.knowledge.published import get_knowledge
+
+from .presentation import result_page_context
 from .wizard import StoredResult
 
 
@@ -21,4 +23,5 @@ def result(request: HttpRequest) -> HttpResponse:
             request, "There is no assessment result yet. Answer the questions to get one."
         )
         return redirect("assessment:wizard")
-    return render(request, "assessment/result.html", result_context(stored.result))
+    context = result_page_context(stored.result, stored.answers, get_knowledge())
+    return render(request, "assessment/result.html", context)

@@ -30,13 +30,21 @@ from legs.knowledge.snapshot import (
 )
 
 from .engine import Answers, Result, assess
+from .presentation import answer_summary
 
 # The history app saves this after login; keep the key and the stored shape stable.
 RESULT_SESSION_KEY = "legs_assessment_result"
-SKIP_LABEL = "Skip this question"
+# The "Check your answers" page between the last step and the result (the wizard's done
+# step), and the query parameter of a step opened from it or from the result to change an
+# answer: after Next, the runner comes back to the check rather than walking the later steps.
+REVIEW_STEP = "check-answers"
+CHANGE_PARAM = "change"
+# Set in the wizard's storage when its answers have given a result; the answers are kept so
+# that Back and Change work from the result, and the next new assessment starts empty.
+FINISHED = "finished"
 RESTART_MESSAGE = (
-    "We could not find your earlier answers (they are cleared after a while, and when you "
-    "finish), so the assessment starts again from the first step."
+    "We could not find your earlier answers (they are cleared after a while, and when a new "
+    "assessment starts), so the assessment starts again from the first step."
 )
 
 
@@ -80,13 +88,11 @@ def question_field(question: QuestionInfo) -> forms.Field:
     }
     field_class: type[forms.ChoiceField]
     widget: type[forms.RadioSelect | forms.CheckboxSelectMultiple]
+    # Nothing is picked for the runner: an optional question left alone is simply skipped.
     if question.kind == MULTI:
         field_class, widget = forms.MultipleChoiceField, forms.CheckboxSelectMultiple
     else:
         field_class, widget = forms.ChoiceField, forms.RadioSelect
-        if not question.required:
-            # A way back to "no answer" after a radio button has been picked.
-            choices.append(("", SKIP_LABEL))
     return field_class(
         choices=choices,
         widget=widget(attrs={"class": "form-check-input"}),
@@ -179,7 +185,7 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         # so an editor's new question shows up without a deploy.
         kwargs.setdefault("form_list", [("start", forms.Form)])
         kwargs.setdefault("url_name", "assessment:wizard_step")
-        kwargs.setdefault("done_step_name", "finish")
+        kwargs.setdefault("done_step_name", REVIEW_STEP)
         return cast("dict[str, Any]", super().get_initkwargs(*args, **kwargs))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -193,6 +199,10 @@ class AssessmentWizard(NamedUrlSessionWizardView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         step: str | None = kwargs.get("step")
+        if step is None and ("reset" in request.GET or self._finished()):
+            # A new assessment: nothing from the last one is shown, or kept for Change.
+            self._forget()
+            return redirect(self.get_step_url(self.steps.first))
         if step == self.done_step_name and not self._has_answers():
             return self._restart()
         if step is not None and step in self.form_list:
@@ -204,9 +214,14 @@ class AssessmentWizard(NamedUrlSessionWizardView):
                     return self._restart()
                 self.storage.current_step = missing
                 return redirect(self.get_step_url(missing))
+            # formtools shows the stored answers of its current step, which is not yet set
+            # when the very first step ended the questionnaire.
+            self.storage.current_step = step
         return cast("HttpResponse", super().get(request, *args, **kwargs))
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if kwargs.get("step") == self.done_step_name:
+            return self._confirm()
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")
         goto = self.request.POST.get("wizard_goto_step")
         if not posted_step:
@@ -231,12 +246,40 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         if result.stops:
             # A warning sign that needs help now ends the questionnaire at once.
             return self._finish(answers, result)
+        if self._changing():
+            return redirect(self.get_step_url(self.done_step_name))
         return cast("HttpResponse", super().render_next_step(form, **kwargs))
 
-    def done(self, form_list: list[StepForm], **kwargs: Any) -> HttpResponse:
-        answers: Answers = {}
-        for form in form_list:
-            answers.update(form.answers())
+    def render_done(self, form: StepForm, **kwargs: Any) -> HttpResponse:
+        """After the last step, the answers are checked on the review page (or, when they
+        need help now, lead straight to the result); the review page itself lists them."""
+        if kwargs.get("step") != self.done_step_name:
+            answers = self.answers_so_far()
+            result = assess(answers, self.knowledge)
+            if result.stops:
+                return self._finish(answers, result)
+            return redirect(self.get_step_url(self.done_step_name))
+        unfinished = self._back_to_unfinished_step()
+        if unfinished is not None:
+            return unfinished
+        return render(
+            self.request,
+            "assessment/check_answers.html",
+            {
+                "answer_steps": answer_summary(self.answers_so_far(), self.knowledge),
+                "review_url": self.get_step_url(self.done_step_name),
+                "back_url": self.get_step_url(self.steps.last),
+            },
+        )
+
+    def _confirm(self) -> HttpResponse:
+        """ "See my result" on the review page: score the stored answers."""
+        if not self._has_answers():
+            return self._restart()
+        unfinished = self._back_to_unfinished_step()
+        if unfinished is not None:
+            return unfinished
+        answers = self.answers_so_far()
         return self._finish(answers, assess(answers, self.knowledge))
 
     def get_form_step_data(self, form: StepForm) -> dict[str, list[str]]:
@@ -249,6 +292,14 @@ class AssessmentWizard(NamedUrlSessionWizardView):
     def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
         context = cast("dict[str, Any]", super().get_context_data(form=form, **kwargs))
         context["step"] = form.step
+        changing = self._changing()
+        context["changing"] = changing
+        # Back goes where the runner came from: the check page when changing an answer.
+        prev = self.steps.prev
+        if changing:
+            context["back_url"] = self.get_step_url(self.done_step_name)
+        elif prev:
+            context["back_url"] = self.get_step_url(prev)
         context["has_required"] = any(field.required for field in form.fields.values())
         # The step's questions are drawn once for each set of answers shown in them, for this
         # revision of the knowledge base; a page with errors is always drawn afresh.
@@ -275,11 +326,33 @@ class AssessmentWizard(NamedUrlSessionWizardView):
     def _has_answers(self) -> bool:
         return bool(self.storage.data.get(self.storage.step_data_key))
 
+    def _finished(self) -> bool:
+        return bool(self.storage.extra_data.get(FINISHED))
+
+    def _changing(self) -> bool:
+        """The step was opened with a Change link: Next returns to the check page."""
+        return CHANGE_PARAM in self.request.GET
+
     def _first_unanswered_before(self, step: str) -> str | None:
         for key in takewhile(lambda key: key != step, self.form_list):
             if self.storage.get_step_data(key) is None:
                 return key
         return None
+
+    def _back_to_unfinished_step(self) -> HttpResponse | None:
+        """A redirect to the first step whose answers are missing or no longer valid (an
+        editor changed its questions), where its errors are shown; None when all are fine."""
+        for key in self.form_list:
+            data = self.storage.get_step_data(key)
+            if data is None or not self.get_form(step=key, data=data).is_valid():
+                self.storage.current_step = key
+                return redirect(self.get_step_url(key))
+        return None
+
+    def _forget(self) -> None:
+        self.storage.reset()
+        self.storage.current_step = self.steps.first
+        self.request.session.pop(RESULT_SESSION_KEY, None)
 
     def _restart(self) -> HttpResponse:
         self.storage.reset()
@@ -293,5 +366,6 @@ class AssessmentWizard(NamedUrlSessionWizardView):
             knowledge_version=self.knowledge.version,
             created=timezone.now().isoformat(),
         ).save(self.request.session)
-        self.storage.reset()
+        # The answers stay, so that Back and Change from the result find them.
+        self.storage.extra_data = {**self.storage.extra_data, FINISHED: True}
         return redirect("assessment:result")

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import DistanceUnit, User
 from legs.assessment.engine import InvalidAnswers, assess
-from legs.assessment.presentation import result_context
+from legs.assessment.presentation import result_context, result_page_context
 from legs.assessment.wizard import RESULT_SESSION_KEY, StoredResult
 from legs.knowledge.published import get_knowledge
 from legs.knowledge.snapshot import Knowledge
@@ -144,7 +144,10 @@ def save_result(request: HttpRequest) -> HttpResponse:
         if form.has_error("token"):
             messages.warning(request, "That save form had expired. Please save again.")
             return redirect("assessment:result")
-        context = {**result_context(stored.result), "save_form": form}
+        context = {
+            **result_page_context(stored.result, stored.answers, get_knowledge()),
+            "save_form": form,
+        }
         return render(request, "assessment/result.html", context)
     state = _save_state(request, stored)
     if not request.user.is_authenticated:

@@ -26,6 +26,8 @@ class Advice:
     after: str
     # Bootstrap alert class of the headline.
     css: str
+    # When to see a doctor after all, under a result that lists causes.
+    safety_net: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,14 @@ class Triage(StrEnum):
     def advice(self) -> Advice:
         return _LEVELS[self].advice
 
+    def result_advice(self, *, professional_check: bool) -> Advice:
+        """The advice heading a result. With `professional_check` (a listed cause suggests
+        seeing a doctor or another professional), self-care does not say that nothing needs
+        a doctor."""
+        if self is Triage.SELF_CARE and professional_check:
+            return _SELF_CARE_WITH_CHECK
+        return self.advice
+
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
         return [(level.value, level.label) for level in cls]
@@ -78,6 +88,14 @@ class Triage(StrEnum):
 _EMERGENCY_ACTION = (
     "Stop running. Call your emergency number (999, 112 or 911) or go to the nearest "
     "emergency department now. Do not drive yourself."
+)
+_SAFETY_NET = (
+    "See a doctor if your legs still feel heavy after two weeks of easier running and more "
+    "rest, if it keeps getting worse, or at once if you notice any of the warning signs."
+)
+_SELF_CARE_ACTION = (
+    "Here are the likely causes of your heavy legs, with the answers that point to each, and "
+    "what to try."
 )
 _LEVELS: dict[Triage, _Level] = {
     Triage.EMERGENCY: _Level(
@@ -129,6 +147,10 @@ _LEVELS: dict[Triage, _Level] = {
             ),
             after="",
             css="alert-warning",
+            safety_net=(
+                "If it gets worse before your appointment, or you notice any of the warning "
+                "signs, get medical help today."
+            ),
         ),
     ),
     Triage.SELF_CARE: _Level(
@@ -138,12 +160,21 @@ _LEVELS: dict[Triage, _Level] = {
         advice=Advice(
             heading="No warning signs in your answers",
             why="Nothing you told us needs a doctor right now.",
-            action=(
-                "Here are the likely causes of your heavy legs, with the answers that point "
-                "to each, and what to try."
-            ),
+            action=_SELF_CARE_ACTION,
             after="",
             css="alert-success",
+            safety_net=_SAFETY_NET,
         ),
     ),
 }
+_SELF_CARE_WITH_CHECK = Advice(
+    heading="No warning signs in your answers",
+    why=(
+        "Nothing you told us needs a doctor urgently, but at least one possible cause below "
+        "is worth checking with a doctor or another professional."
+    ),
+    action=_SELF_CARE_ACTION,
+    after="",
+    css="alert-info",
+    safety_net=_SAFETY_NET,
+)
