@@ -367,7 +367,7 @@ RUNNER_PAGES = [
 @pytest.fixture
 def every_page(seeded: None) -> dict[str, str]:
     """The HTML of the site's pages, for a visitor and for a runner with an episode."""
-    from tests.test_history import make_episode
+    from tests.test_history import make_episode, put_result_in_session
 
     visitor = Client()
     pages = {path: visitor.get(path, follow=True).content.decode() for path in PUBLIC_PAGES}
@@ -380,6 +380,10 @@ def every_page(seeded: None) -> dict[str, str]:
         response = client.get(url)
         assert response.status_code == 200, url
         pages[f"{url} (runner)"] = response.content.decode()
+    # A result with its save form, for a visitor and for a runner.
+    for name, browser in (("visitor", visitor), ("runner", client)):
+        put_result_in_session(browser)
+        pages[f"result ({name})"] = browser.get(reverse("assessment:result")).content.decode()
     return pages
 
 
