@@ -21,7 +21,7 @@ from accounts.models import User
 from legs.assessment.engine import Result, assess
 from legs.assessment.wizard import RESULT_SESSION_KEY, StoredResult
 from legs.history.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
-from legs.history.services import RunContext, episode_create
+from legs.history.services import RunContext, episode_create, episode_follow_up_save
 from legs.knowledge.models import Cause, Choice, Remedy
 from legs.knowledge.published import get_knowledge
 from tests.factories import PASSWORD, activation_links, make_staff, make_superuser, make_user
@@ -747,6 +747,23 @@ def test_the_fixes_tried_and_the_follow_up_are_one_form_saved_together(
     assert set(episode.remedies.filter(tried=True)) == {first, second}
     follow_up.refresh_from_db()
     assert follow_up.given_on == timezone.localdate() - timedelta(days=2)
+
+
+def test_saving_the_fixes_without_an_outcome_keeps_the_follow_up_given(owner: User) -> None:
+    episode = make_episode(owner)
+    first, second, *rest = list(episode.remedies.all())
+    given = episode_follow_up_save(
+        episode=episode, tried_ids=[first.pk], outcome="same", note="Tired."
+    )
+    assert given is not None and given.outcome == "same"
+    kept = episode_follow_up_save(episode=episode, tried_ids=[second.pk], outcome="", note="")
+    assert kept == given
+    assert (FollowUp.objects.get().outcome, FollowUp.objects.get().note) == ("same", "Tired.")
+    assert set(episode.remedies.filter(tried=True)) == {second}
+    assert (
+        episode_follow_up_save(episode=make_episode(owner), tried_ids=[], outcome="", note="")
+        is None
+    )
 
 
 def test_a_note_without_how_the_legs_feel_is_a_field_error_and_keeps_the_ticks(
