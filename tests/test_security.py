@@ -208,8 +208,11 @@ def test_episode_forms_stay_calm_under_hostile_input(
     base = f"/history/{episode.pk}"
 
     assert_calm(owner_client.post(f"{base}/edit/", dict.fromkeys(RUN_FIELDS, value)))
-    assert_calm(owner_client.post(f"{base}/remedies/", {"tried": [value, "0", "-1"]}))
-    assert_calm(owner_client.post(f"{base}/follow-up/", {"outcome": value, "note": value}))
+    assert_calm(
+        owner_client.post(
+            f"{base}/follow-up/", {"tried": [value, "0", "-1"], "outcome": value, "note": value}
+        )
+    )
     for path in ("/history/", "/history/print/", "/history/export.csv"):
         params = {"date_from": value, "date_to": value, "triage": value, "cause": value}
         assert_calm(owner_client.get(path, {**params, "page": value}))
@@ -318,7 +321,6 @@ def episode_paths(pk: int) -> list[str]:
         f"/history/{pk}/",
         f"/history/{pk}/edit/",
         f"/history/{pk}/delete/",
-        f"/history/{pk}/remedies/",
         f"/history/{pk}/follow-up/",
         f"/history/{pk}/print/",
     ]
@@ -398,8 +400,7 @@ def test_pages_that_only_show_refuse_posts(owner_client: Client, episode: Episod
 
 
 def test_changes_to_an_episode_need_a_post(owner_client: Client, episode: Episode) -> None:
-    for path in (f"/history/{episode.pk}/remedies/", f"/history/{episode.pk}/follow-up/"):
-        assert owner_client.get(path).status_code == 405, path
+    assert owner_client.get(f"/history/{episode.pk}/follow-up/").status_code == 405
     owner_client.get(f"/history/{episode.pk}/delete/")
     assert Episode.objects.filter(pk=episode.pk).exists()
 
@@ -426,7 +427,6 @@ def csrf_forms(pk: int) -> list[str]:
         "/history/save/",
         f"/history/{pk}/edit/",
         f"/history/{pk}/delete/",
-        f"/history/{pk}/remedies/",
         f"/history/{pk}/follow-up/",
     ]
 
