@@ -277,13 +277,16 @@ def validate_answers(raw: object, knowledge: Knowledge, *, complete: bool = True
 
 def _check_value(question: QuestionInfo, value: object) -> str | None:
     if question.kind == MULTI:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list):
             return "expected a list of choice values"
+        for v in value:
+            if not isinstance(v, str):
+                return "expected a list of choice values"
         if not value:
             return "pick at least one value, or leave the question out"
-        unknown = [v for v in value if v not in question.choices]
-        if unknown:
-            return f"unknown value {unknown[0]!r}"
+        for v in value:
+            if v not in question.choices:
+                return f"unknown value {v!r}"
         if NONE_VALUE in value and len(set(value)) > 1:
             return "'none' cannot be combined with other values"
         return None
@@ -407,18 +410,27 @@ def rank_causes(
     """
     causes = knowledge.causes
     totals: dict[str, float] = {}
-    # The answers that argue for each cause; turned into reasons only for listed causes.
-    pointers: dict[str, list[tuple[QuestionInfo, ChoiceInfo]]] = {}
+    # The answers that argue for each cause, as reasons (one per answer, shared).
+    pointers: dict[str, list[Reason]] = {}
     # Answers behind a fired rule that argues for a cause.
     from_rules: dict[str, set[tuple[str, str]]] = {}
     specific: set[str] = set()
     for question, choice in chosen:
+        reason = None
         for slug, weight, is_specific in choice.evidence:
-            if slug not in causes:
+            if slug in totals:
+                totals[slug] += weight
+            elif slug in causes:
+                totals[slug] = weight
+            else:
                 continue
-            totals[slug] = totals.get(slug, 0.0) + weight
             if weight > 0:
-                pointers.setdefault(slug, []).append((question, choice))
+                if reason is None:
+                    reason = Reason(question.key, choice.value, choice.because or choice.label)
+                if slug in pointers:
+                    pointers[slug].append(reason)
+                else:
+                    pointers[slug] = [reason]
                 if is_specific:
                     specific.add(slug)
     for rule, matched in fired:
@@ -444,11 +456,11 @@ def rank_causes(
         cause, score = causes[slug], scores[slug]
         strong = score >= LIKELY_SCORE and score >= LIKELY_SHARE * top
         band = LIKELY if strong and not serious else POSSIBLE
-        answers = pointers.get(slug, [])
+        reasons = pointers.get(slug, [])
         if slug in from_rules:
-            pairs = from_rules[slug] | {(q.key, c.value) for q, c in answers}
+            pairs = from_rules[slug] | {(r.question, r.value) for r in reasons}
             because = _reasons_for(pairs, chosen)
         else:
-            because = tuple(Reason(q.key, c.value, c.because or c.label) for q, c in answers)
+            because = tuple(reasons)
         ranked.append(RankedCause(slug, cause.name, score, band, because, cause.remedies))
     return tuple(ranked)
