@@ -23,7 +23,7 @@ from legs.history.models import Episode, FollowUp
 from legs.history.services import RunContext, episode_create
 from legs.knowledge.models import Cause, Faq, KnowledgeRevision
 from legs.knowledge.published import get_knowledge
-from tests.factories import make_user
+from tests.factories import ONE_LEG_ON_THE_PILL, make_one_leg_rule, make_user
 
 ROOT = Path(__file__).resolve().parents[1]
 V1 = "/api/v1"
@@ -104,6 +104,25 @@ def test_an_emergency_assessment_lists_no_causes(client: Client) -> None:
     body = post_json(client, f"{V1}/assessments", {"answers": EMERGENCY}).json()
     assert body["triage"] == "emergency"
     assert body["causes"] == []
+
+
+def test_a_rule_warning_comes_with_the_answers_that_fired_it(client: Client) -> None:
+    make_one_leg_rule(serious=True)
+    answers = {**SELF_CARE, **ONE_LEG_ON_THE_PILL}
+    body = post_json(client, f"{V1}/assessments", {"answers": answers}).json()
+    assert body == assess(answers, get_knowledge()).to_dict()
+    warning = body["warnings"][0]
+    assert set(warning) == {"rule", "level", "message", "serious", "because"}
+    assert (warning["rule"], warning["level"], warning["serious"]) == (
+        "test-one-leg-with-risk",
+        "soon",
+        True,
+    )
+    assert [(r["question"], r["value"]) for r in warning["because"]] == [
+        ("legs", "one"),
+        ("risk_factors", "hormonal_contraception_or_hrt"),
+    ]
+    assert {c["band"] for c in body["causes"]} == {"possible"}
 
 
 @pytest.mark.parametrize("path", ["/assessments", "/episodes"])
@@ -504,7 +523,8 @@ def test_an_episode_with_invalid_answers_is_422_and_not_saved(
     client: Client, owner: User, owner_token: dict[str, str]
 ) -> None:
     response = post_json(
-        client, f"{V1}/episodes", {"answers": {"warmup": "often"}, "run": run_details()},
+        client, f"{V1}/episodes",
+        {"answers": {"warning_signs": ["none"], "warmup": "often"}, "run": run_details()},
         **owner_token,
     )  # fmt: skip
     assert response.status_code == 422

@@ -24,7 +24,15 @@ from legs.history.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
 from legs.history.services import RunContext, episode_create, episode_follow_up_save
 from legs.knowledge.models import Cause, Choice, Remedy
 from legs.knowledge.published import get_knowledge
-from tests.factories import PASSWORD, activation_links, make_staff, make_superuser, make_user
+from tests.factories import (
+    ONE_LEG_ON_THE_PILL,
+    PASSWORD,
+    activation_links,
+    make_one_leg_rule,
+    make_staff,
+    make_superuser,
+    make_user,
+)
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -1151,3 +1159,31 @@ def test_the_result_shown_again_with_form_errors_is_never_kept_by_a_browser(
     assert response.context["save_form"].has_error("heaviness")
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
+
+
+# -- warnings from rules over several answers ------------------------------------------------
+
+SERIOUS_MESSAGE = "One heavy leg with a clot risk: see a doctor before running again."
+
+
+def make_serious_episode(owner: User) -> Episode:
+    make_one_leg_rule(message=SERIOUS_MESSAGE, serious=True)
+    episode = make_episode(owner, {**TIRED, **ONE_LEG_ON_THE_PILL})
+    assert episode.shown_result().serious
+    return episode
+
+
+@pytest.mark.parametrize("view", ["history:detail", "history:print"])
+def test_a_saved_rule_warning_is_shown_with_the_answers_behind_it(
+    owner_client: Client, owner: User, view: str
+) -> None:
+    episode = make_serious_episode(owner)
+    page = " ".join(owner_client.get(reverse(view, args=[episode.pk])).content.decode().split())
+    legs = Choice.objects.get(question__key="legs", value="one").because
+    assert SERIOUS_MESSAGE in page
+    assert re.search(rf"Because you said:\s+{re.escape(legs)}\s*;", page)
+    # The warning comes before any cause, and no cause is called likely.
+    assert page.index(SERIOUS_MESSAGE) < page.index("Possible causes")
+    assert "Likely causes" not in page
+    assert "(likely)" not in page
+    assert "text-bg-success" not in page

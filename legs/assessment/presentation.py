@@ -56,17 +56,18 @@ def result_context(result: Result) -> dict[str, Any]:
         }
         for cause in shown
     ]
-    # While a serious warning is open, nothing may read as "it's just your training".
-    serious = bool(getattr(result, "serious", False))
     return {
         "triage": result.triage,
         "advice": advice,
         "professional_check": professional_check,
         "warnings": result.warnings,
-        "plan": () if serious else build_plan(shown),
+        # While a serious warning is open, nothing may read as "it's just your training".
+        "plan": () if result.serious else build_plan(shown),
         "causes": causes,
         "more_causes": result.more_causes,
         "stops": result.stops,
+        # A serious rule fired at soon: the page leads with its warning, no cause is likely.
+        "serious": result.serious,
     }
 
 
