@@ -46,6 +46,8 @@ CONTRACT_CAUSES = {
     "strength-session-fatigue", "iron-deficiency", "low-energy-availability",
     "venous-insufficiency", "peripheral-artery-disease", "compartment-syndrome",
     "nerve-compression", "hypothyroidism", "medication-side-effects",
+    # Contract version 2
+    "recent-illness", "bone-stress-injury",
 }  # fmt: skip
 
 CONTRACT_TRIAGE = {
@@ -54,17 +56,23 @@ CONTRACT_TRIAGE = {
     ("warning_signs", "dark_urine"): "emergency",
     ("warning_signs", "saddle_numbness"): "emergency",
     ("warning_signs", "confusion_after_overdrinking"): "emergency",
+    ("warning_signs", "stroke_signs"): "emergency",
+    ("warning_signs", "tense_leg_after_injury"): "emergency",
+    ("warning_signs", "heat_illness"): "emergency",
     ("warning_signs", "one_leg_swollen_painful"): "urgent",
     ("warning_signs", "rest_pain_or_sores"): "urgent",
     ("warning_signs", "foot_drop_or_new_weakness"): "urgent",
+    ("warning_signs", "near_fainting_on_runs"): "urgent",
+    ("warning_signs", "red_hot_skin_with_fever"): "urgent",
+    ("warning_signs", "pregnancy_swelling_headache"): "urgent",
     ("timing", "same_point_every_run"): "soon",
     ("relief", "needs_sitting_or_bending_forward"): "soon",
-    ("duration", "over_2_weeks"): "soon",
     ("symptoms", "numbness_tingling"): "soon",
     ("symptoms", "breathless_on_easy_runs"): "soon",
     ("symptoms", "ankle_swelling_evening"): "soon",
     ("symptoms", "cold_intolerance_weight_gain"): "soon",
     ("symptoms", "pale_or_unusually_tired"): "soon",
+    ("symptoms", "localised_bone_pain"): "soon",
     ("menstruation", "missed_or_irregular"): "soon",
     ("weight_change", "lost_unintentionally"): "soon",
     ("medications", "statin"): "soon",
