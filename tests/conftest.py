@@ -44,13 +44,16 @@ def seed_rows(django_db_setup: None, django_db_blocker: Any) -> SeedRows:
         KnowledgeRevision,
         Question,
         Remedy,
+        Rule,
+        RuleCondition,
+        RuleEvidence,
         Source,
         Step,
     )
 
     models: list[type[Model]] = [
-        KnowledgeRevision, Cause, Source, Remedy, Step, Question, Choice, Evidence, Faq,
-        Faq.causes.through,
+        KnowledgeRevision, Cause, Source, Remedy, Step, Question, Choice, Evidence, Rule,
+        RuleCondition, RuleEvidence, Faq, Faq.causes.through,
     ]  # fmt: skip
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("load_knowledge_base", verbosity=0)

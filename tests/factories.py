@@ -13,7 +13,17 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from legs.knowledge.models import Category, Cause, Choice, Evidence, Question, Step
+from legs.knowledge.models import (
+    Category,
+    Cause,
+    Choice,
+    Evidence,
+    Question,
+    Rule,
+    RuleCondition,
+    RuleEvidence,
+    Step,
+)
 
 PASSWORD = "correct-horse-battery-staple-42"
 NEW_PASSWORD = "plum-orchard-lantern-917"
@@ -65,6 +75,33 @@ def make_choice(question: Question, value: str = "whole_run", **extra: Any) -> C
 
 def make_evidence(choice: Choice, cause: Cause, weight: float | str = 3) -> Evidence:
     return Evidence.objects.create(choice=choice, cause=cause, weight=Decimal(str(weight)))
+
+
+def make_rule(
+    slug: str = "one-leg-and-risk",
+    *conditions: tuple[Question, list[str]] | tuple[Question, list[str], int],
+    evidence: tuple[tuple[Cause, float | str], ...] = (),
+    **extra: Any,
+) -> Rule:
+    """A rule with one condition per group (all must hold): (question, values[, at_least])."""
+    fields: dict[str, Any] = {
+        "name": slug.replace("-", " ").capitalize(),
+        "level": "soon",
+        "message": f"See a doctor about {slug}.",
+        **extra,
+    }
+    rule = Rule.objects.create(slug=slug, **fields)
+    for group, (question, values, *at_least) in enumerate(conditions, start=1):
+        RuleCondition.objects.create(
+            rule=rule,
+            group=group,
+            question=question,
+            values=values,
+            at_least=at_least[0] if at_least else 1,
+        )
+    for cause, weight in evidence:
+        RuleEvidence.objects.create(rule=rule, cause=cause, weight=Decimal(str(weight)))
+    return rule
 
 
 # Accounts: logging in, emailed links, pages ----------------------------------------------

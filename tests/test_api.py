@@ -504,7 +504,8 @@ def test_an_episode_with_invalid_answers_is_422_and_not_saved(
     client: Client, owner: User, owner_token: dict[str, str]
 ) -> None:
     response = post_json(
-        client, f"{V1}/episodes", {"answers": {"warmup": "often"}, "run": run_details()},
+        client, f"{V1}/episodes",
+        {"answers": {"warning_signs": ["none"], "warmup": "often"}, "run": run_details()},
         **owner_token,
     )  # fmt: skip
     assert response.status_code == 422

@@ -68,7 +68,7 @@ def test_one_answers_object_gives_one_result_as_the_engine_computes_it(tmp_path:
 
 @pytest.mark.usefixtures("seeded")
 def test_a_list_gives_a_list_in_the_same_order(tmp_path: Path) -> None:
-    batch = [SOON_ANSWERS, EMERGENCY_ANSWERS, SELF_CARE_ANSWERS, {}]
+    batch = [SOON_ANSWERS, EMERGENCY_ANSWERS, SELF_CARE_ANSWERS, {"warning_signs": ["none"]}]
     output = diagnose(batch, tmp_path)
     assert [r["triage"] for r in output] == ["soon", "emergency", "self_care", "self_care"]
     assert output[1]["causes"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from legs.assessment.engine import (
     Result,
     assess,
 )
+from legs.knowledge.exchange import rule_conditions
 from legs.knowledge.snapshot import (
     MULTI,
     NONE_VALUE,
@@ -26,10 +28,16 @@ from legs.knowledge.snapshot import (
     SINGLE,
     CauseInfo,
     ChoiceInfo,
+    ConditionInfo,
+    EvidenceInfo,
     Knowledge,
     QuestionInfo,
     RemedyInfo,
+    RuleDraft,
+    RuleInfo,
     StepInfo,
+    build_rules,
+    rule_problem,
 )
 from legs.knowledge.triage import Triage
 
@@ -43,10 +51,21 @@ def q(key: str, kind: str, step: str, *choices: ChoiceInfo, active: bool = True)
     return QuestionInfo(key, key.title(), kind, step, {c.value: c for c in choices}, active)
 
 
-def c(value: str, *evidence: tuple[str, float], triage: str = "", because: str = "") -> ChoiceInfo:
+def c(
+    value: str,
+    *evidence: tuple[str, float] | EvidenceInfo,
+    triage: str = "",
+    because: str = "",
+) -> ChoiceInfo:
+    """A choice; its evidence is specific unless given as EvidenceInfo(..., specific=False)."""
     message = f"{triage} advice for {value}" if triage else ""
     return ChoiceInfo(
-        value, value.title(), because or f"you said {value}", triage, message, evidence
+        value,
+        value.title(),
+        because or f"you said {value}",
+        triage,
+        message,
+        tuple(EvidenceInfo(*e) for e in evidence),
     )
 
 
@@ -337,6 +356,370 @@ def test_json_form_follows_the_contract() -> None:
     }
 
 
+# -- rules over several answers, evidence that counts -------------------------------------
+
+
+def cond(question: str, *values: str, at_least: int = 1) -> ConditionInfo:
+    return ConditionInfo(question, frozenset(values), at_least)
+
+
+def rule(
+    slug: str,
+    *groups: ConditionInfo | tuple[ConditionInfo, ...],
+    level: str = Triage.SOON,
+    serious: bool = False,
+    evidence: tuple[tuple[str, float], ...] = (),
+) -> RuleInfo:
+    """A rule; each argument is a group: one condition, or a tuple of alternatives."""
+    return RuleInfo(
+        slug,
+        slug.title(),
+        tuple(g if isinstance(g, tuple) else (g,) for g in groups),
+        level,
+        f"{level} advice for {slug}" if level else "",
+        serious,
+        evidence,
+    )
+
+
+def with_rules(*rules: RuleInfo, base: Knowledge = TINY) -> Knowledge:
+    return replace(base, rules=rules)
+
+
+CLOT = rule(
+    "clot",
+    cond("timing", "late", "same_point"),
+    (cond("symptoms", "cramps", "tingling", at_least=2), cond("warmup", "none")),
+    level=Triage.URGENT,
+)
+
+
+def rule_warnings(result: Result) -> list[str]:
+    return [w.rule for w in result.warnings if w.rule]
+
+
+def test_a_rule_fires_when_every_group_holds_and_says_which_answers_fired_it() -> None:
+    result = assess({"warmup": "none", "timing": "late"}, with_rules(CLOT))
+    assert result.triage == Triage.URGENT
+    assert result.causes == ()
+    [warning] = result.warnings
+    assert (warning.rule, warning.level, warning.message) == (
+        "clot",
+        "urgent",
+        "urgent advice for clot",
+    )
+    # In question order (timing, then warmup), whatever order the answers came in.
+    assert [(r.question, r.value, r.text) for r in warning.because] == [
+        ("timing", "late", "you said late"),
+        ("warmup", "none", "you said none"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"timing": "late"},  # the second group has no answer
+        {"warmup": "none"},  # the first group has no answer
+        {"timing": "early", "warmup": "none"},  # an answer, but not one of the values
+        {"timing": "late", "warmup": "good"},
+        {"timing": "late", "symptoms": ["cramps"]},  # one of the two needed
+        {"timing": "late", "symptoms": ["cramps", "twinge"]},
+    ],
+)
+def test_a_rule_with_a_group_that_does_not_hold_does_not_fire(answers: dict[str, Any]) -> None:
+    result = assess(answers, with_rules(CLOT))
+    assert rule_warnings(result) == []
+    assert result == assess(answers, TINY)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"timing": "same_point", "warmup": "none"},  # the second alternative of group two
+        {"timing": "late", "symptoms": ["cramps", "tingling"]},  # the first, two of two
+        {"timing": "late", "symptoms": ["tingling", "cramps", "twinge"], "warmup": "none"},
+    ],
+)
+def test_any_alternative_of_a_group_is_enough(answers: dict[str, Any]) -> None:
+    assert rule_warnings(assess(answers, with_rules(CLOT))) == ["clot"]
+
+
+def test_at_least_counts_the_ticked_values_among_the_listed_ones() -> None:
+    two_of = with_rules(rule("two", cond("symptoms", "cramps", "tingling", "twinge", at_least=2)))
+    assert rule_warnings(assess({"symptoms": ["cramps"]}, two_of)) == []
+    assert rule_warnings(assess({"symptoms": ["cramps", "cramps"]}, two_of)) == []
+    result = assess({"symptoms": ["twinge", "cramps"]}, two_of)
+    assert rule_warnings(result) == ["two"]
+    assert [r.value for r in result.warnings[-1].because] == ["cramps", "twinge"]
+
+
+def test_at_least_above_one_never_holds_on_a_pick_one_question() -> None:
+    knowledge = with_rules(rule("odd", cond("warmup", "none", "good", at_least=2)))
+    assert rule_warnings(assess({"warmup": "none"}, knowledge)) == []
+
+
+def test_a_skipped_question_never_satisfies_a_condition() -> None:
+    # Every value of the question is listed: still, no answer is no answer.
+    every = with_rules(rule("any-warmup", cond("warmup", "none", "good")))
+    assert rule_warnings(assess({}, every)) == []
+    assert rule_warnings(assess({"timing": "late"}, every)) == []
+    assert rule_warnings(assess({"warmup": "good"}, every)) == ["any-warmup"]
+
+
+def test_an_inactive_question_never_satisfies_a_condition() -> None:
+    # The snapshot builder skips such a rule; the engine is safe even if it were not.
+    knowledge = with_rules(rule("retired", cond("retired", "yes")))
+    assert rule_warnings(assess({"retired": "yes"}, knowledge)) == []
+
+
+def test_a_rule_never_lowers_the_triage() -> None:
+    knowledge = with_rules(rule("mild", cond("signs", "chest"), cond("warmup", "none")))
+    result = assess({"signs": ["chest"], "warmup": "none"}, knowledge)
+    assert result.triage == Triage.EMERGENCY
+    # Only what needs help now is kept: the soon rule is not shown beside the emergency.
+    assert [(w.value, w.rule) for w in result.warnings] == [("chest", "")]
+
+
+def test_a_rule_raises_the_triage_above_every_single_answer() -> None:
+    answers = {"timing": "same_point", "warmup": "none"}
+    assert assess(answers, TINY).triage == Triage.SOON
+    result = assess(answers, with_rules(CLOT))
+    assert result.triage == Triage.URGENT
+    assert result.stops
+    assert result.causes == ()
+    # Warnings at the stopping levels only, the rule's among them.
+    assert [w.rule for w in result.warnings] == ["clot"]
+
+
+def test_an_emergency_rule_stops_and_lists_the_answer_warnings_that_stop_too() -> None:
+    knowledge = with_rules(rule("bad", cond("warmup", "none"), level=Triage.EMERGENCY))
+    result = assess({"signs": ["clot"], "warmup": "none", "timing": "same_point"}, knowledge)
+    assert result.triage == Triage.EMERGENCY
+    assert [(w.level, w.rule or w.value) for w in result.warnings] == [
+        (Triage.EMERGENCY, "bad"),
+        (Triage.URGENT, "clot"),
+    ]
+
+
+SERIOUS = rule("heart", cond("timing", "early"), cond("warmup", "none"), serious=True)
+
+
+def test_a_serious_soon_rule_leads_and_no_cause_is_likely() -> None:
+    answers = {"timing": "early", "warmup": "none", "symptoms": ["tingling"]}
+    plain = assess(answers, TINY)
+    assert plain.causes[0].band == LIKELY
+    assert not plain.serious
+    result = assess(answers, with_rules(SERIOUS))
+    assert result.triage == Triage.SOON
+    assert result.serious
+    # The serious rule comes first at its level, before the answer's own soon warning.
+    assert [(w.rule, w.value, w.serious) for w in result.warnings] == [
+        ("heart", "", True),
+        ("", "tingling", False),
+    ]
+    # The same causes and scores, none of them "likely".
+    assert [(c.slug, c.score) for c in result.causes] == [(c.slug, c.score) for c in plain.causes]
+    assert {c.band for c in result.causes} == {POSSIBLE}
+
+
+def test_a_rule_that_is_not_serious_keeps_the_bands() -> None:
+    answers = {"timing": "early", "warmup": "none"}
+    result = assess(answers, with_rules(replace(SERIOUS, serious=False)))
+    assert result.triage == Triage.SOON
+    assert not result.serious
+    assert result.causes[0].band == LIKELY
+
+
+def test_a_serious_rule_under_an_urgent_answer_is_not_shown() -> None:
+    result = assess({"signs": ["clot"], "timing": "early", "warmup": "none"}, with_rules(SERIOUS))
+    assert result.triage == Triage.URGENT
+    assert not result.serious
+    assert [w.value for w in result.warnings] == ["clot"]
+
+
+def test_a_rule_without_a_level_only_adds_evidence() -> None:
+    knowledge = with_rules(
+        rule(
+            "combo",
+            cond("timing", "late"),
+            cond("warmup", "none"),
+            level="",
+            evidence=(("load", 4.0),),
+        )
+    )
+    result = assess({"timing": "late", "warmup": "none"}, knowledge)
+    assert result.triage == Triage.SELF_CARE
+    assert result.warnings == ()
+    assert {c.slug: c.score for c in result.causes}["load"] == 6.0
+
+
+# "feel" gives only general evidence: it adds to a listed cause, never lists one.
+GENERAL = replace(
+    TINY,
+    questions={
+        **TINY.questions,
+        "feel": q(
+            "feel",
+            SINGLE,
+            "pattern",
+            c("heavy", EvidenceInfo("fuel", 3.0, False), EvidenceInfo("nerve", 4.0, False)),
+            c("sore", EvidenceInfo("form", 2.0, False)),
+        ),
+    },
+)
+
+
+def test_general_answers_never_list_a_cause_alone() -> None:
+    assert assess({"feel": "heavy"}, GENERAL).causes == ()
+    assert assess({"feel": "sore", "warmup": "none"}, GENERAL).causes[0].slug == "warmup"
+    assert "form" not in slugs(assess({"feel": "sore", "warmup": "none"}, GENERAL))
+
+
+def test_general_answers_add_to_a_cause_a_specific_answer_lists() -> None:
+    result = assess({"feel": "heavy", "symptoms": ["cramps"]}, GENERAL)
+    # fuel: 2 (cramps, specific) + 3 (heavy, general); nerve has only the general answer.
+    assert [(x.slug, x.score) for x in result.causes] == [("fuel", 5.0), ("hydration", 2.0)]
+    assert [r.value for r in result.causes[0].because] == ["cramps", "heavy"]
+
+
+def test_a_fired_rules_evidence_counts_as_specific() -> None:
+    knowledge = with_rules(
+        rule(
+            "nerve-combo",
+            cond("feel", "heavy"),
+            cond("warmup", "good"),
+            level="",
+            evidence=(("nerve", 2.0),),
+        ),
+        base=GENERAL,
+    )
+    result = assess({"feel": "heavy", "warmup": "good"}, knowledge)
+    assert [(x.slug, x.score) for x in result.causes] == [("nerve", 6.0)]
+    # The reasons are the answers that fired the rule, in question order.
+    assert [(r.question, r.value) for r in result.causes[0].because] == [
+        ("warmup", "good"),
+        ("feel", "heavy"),
+    ]
+    assert assess({"feel": "heavy"}, knowledge).causes == ()
+
+
+def test_rule_evidence_for_a_cause_missing_from_the_snapshot_is_ignored() -> None:
+    knowledge = with_rules(
+        rule("ghostly", cond("warmup", "good"), level="", evidence=(("unpublished-cause", 9.0),))
+    )
+    assert assess({"warmup": "good"}, knowledge).causes == ()
+
+
+def test_both_kinds_of_warning_survive_the_json_round_trip() -> None:
+    answers = {"timing": "early", "warmup": "none", "symptoms": ["tingling"]}
+    result = assess(answers, with_rules(SERIOUS))
+    data = result.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["warnings"] == [
+        {
+            "rule": "heart",
+            "level": "soon",
+            "message": "soon advice for heart",
+            "serious": True,
+            "because": [
+                {"question": "timing", "value": "early", "text": "you said early"},
+                {"question": "warmup", "value": "none", "text": "you said none"},
+            ],
+        },
+        {
+            "question": "symptoms",
+            "value": "tingling",
+            "level": "soon",
+            "message": "soon advice for tingling",
+        },
+    ]
+    again = Result.from_dict(data)
+    assert again == result
+    assert again.serious
+
+
+@pytest.mark.parametrize(
+    ("warning", "words"),
+    [
+        ({"rule": "x", "level": "soon", "message": "m", "serious": "yes"}, "serious"),
+        ({"rule": 3, "level": "soon", "message": "m"}, "rule is not text"),
+        ({"rule": "x", "level": "soon", "message": "m", "because": "timing"}, "because"),
+        ({"rule": "x", "level": "later", "message": "m"}, "later"),
+        ({"rule": "x", "level": "soon"}, "message"),
+    ],
+)
+def test_a_damaged_rule_warning_is_a_clear_error(warning: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        Result.from_dict({"triage": "soon", "warnings": [warning], "causes": []})
+
+
+REQUIRED = replace(
+    TINY,
+    questions={
+        key: replace(question, required=key in {"signs", "warmup"})
+        for key, question in TINY.questions.items()
+    },
+)
+
+
+def test_a_required_question_left_out_is_an_error_naming_it() -> None:
+    with pytest.raises(InvalidAnswers) as error:
+        assess({"timing": "early"}, REQUIRED)
+    assert set(error.value.errors) == {"signs", "warmup"}
+    assert "required" in error.value.errors["signs"]
+    assert assess({"signs": ["none"], "warmup": "none"}, REQUIRED).causes
+
+
+def test_answers_so_far_need_only_the_warning_signs() -> None:
+    # The wizard checks after each page whether to stop; later pages are still to come.
+    assert assess({"signs": ["none"]}, REQUIRED, complete=False).triage == Triage.SELF_CARE
+    with pytest.raises(InvalidAnswers) as error:
+        assess({"timing": "early"}, REQUIRED, complete=False)
+    assert set(error.value.errors) == {"signs"}
+
+
+def test_the_snapshot_builder_skips_rules_it_cannot_apply() -> None:
+    def draft(
+        slug: str, *conditions: tuple[int, str, tuple[str, ...], int], active: bool = True
+    ) -> RuleDraft:
+        return RuleDraft(
+            slug, slug, "soon", "m", False, active, conditions, (("warmup", 1.0), ("gone", 2.0))
+        )
+
+    drafts = [
+        draft(
+            "ok",
+            (1, "timing", ("late",), 1),
+            (2, "warmup", ("none",), 1),
+            (2, "symptoms", ("cramps",), 1),
+        ),
+        draft("unknown-question", (1, "colour", ("red",), 1)),
+        draft("inactive-question", (1, "retired", ("yes",), 1)),
+        draft("deleted-answer", (1, "timing", ("late", "midnight"), 1)),
+        draft("no-conditions"),
+        draft("inactive-rule", (1, "timing", ("late",), 1), active=False),
+    ]
+    [built] = build_rules(drafts, TINY.questions, TINY.causes)
+    assert built == RuleInfo(
+        "ok",
+        "ok",
+        (
+            (ConditionInfo("timing", frozenset({"late"})),),
+            (
+                ConditionInfo("warmup", frozenset({"none"})),
+                ConditionInfo("symptoms", frozenset({"cramps"})),
+            ),
+        ),
+        "soon",
+        "m",
+        False,
+        (("warmup", 1.0),),
+    )
+    assert rule_problem(drafts[3], TINY.questions) == (
+        "its condition on 'timing' names the deleted or unknown answer 'midnight'"
+    )
+
+
 # -- the seed knowledge base --------------------------------------------------------------
 
 
@@ -373,7 +756,7 @@ def seed_knowledge() -> Knowledge:
                     ch.get("triage_message", ""),
                     tuple(
                         sorted(
-                            (e["cause"], float(e["weight"]))
+                            EvidenceInfo(e["cause"], float(e["weight"]), e.get("specific", True))
                             for e in ch.get("evidence", [])
                             if e["cause"] in causes
                         )
@@ -396,10 +779,46 @@ def seed_knowledge() -> Knowledge:
                 keys.append(item["key"])
         if keys:
             steps.append(StepInfo(step["key"], step["title"], step.get("intro", ""), tuple(keys)))
-    return Knowledge(questions=questions, causes=causes, steps=tuple(steps))
+    items = list(enumerate(_seed_document("rules.json")["rules"]))
+    drafts = [
+        RuleDraft(
+            item["slug"],
+            item["name"],
+            item.get("level") or "",
+            item.get("message") or "",
+            item.get("serious", False),
+            item.get("active", True),
+            tuple(
+                (
+                    group,
+                    condition["question"],
+                    tuple(condition["values"]),
+                    condition.get("at_least", 1),
+                )
+                for group, condition, _ in rule_conditions(item)
+            ),
+            tuple((e["cause"], float(e["weight"])) for e in item.get("evidence", [])),
+        )
+        for i, item in sorted(
+            items, key=lambda x: (x[1].get("order", (x[0] + 1) * 10), x[1]["slug"])
+        )
+    ]
+    return Knowledge(
+        questions=questions,
+        causes=causes,
+        steps=tuple(steps),
+        rules=build_rules(drafts, questions, causes),
+    )
 
 
 SEED = seed_knowledge()
+
+
+def with_signs(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers as the wizard gives them: the warning signs are always asked first."""
+    return {"warning_signs": ["none"], **answers}
+
+
 SEED_TRIGGERS = [
     pytest.param(question.key, choice.value, choice.triage, id=f"{question.key}={choice.value}")
     for question in SEED.questions.values()
@@ -460,7 +879,7 @@ def test_the_seed_has_exactly_the_contracts_warning_signs() -> None:
 def test_each_seed_warning_sign_alone_gives_its_level(key: str, value: str, level: str) -> None:
     question = SEED.questions[key]
     answer: str | list[str] = [value] if question.kind == MULTI else value
-    result = assess({key: answer}, SEED)
+    result = assess(with_signs({key: answer}), SEED)
     assert result.triage == level
     assert [(w.question, w.value, w.level) for w in result.warnings] == [(key, value, level)]
     assert result.warnings[0].message == question.choices[value].triage_message
@@ -472,7 +891,7 @@ def test_each_seed_warning_sign_alone_gives_its_level(key: str, value: str, leve
 def valid_answers(draw: st.DrawFn, knowledge: Knowledge = SEED) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for key, question in knowledge.questions.items():
-        if not question.active or not draw(st.booleans()):
+        if not question.active or (not question.required and not draw(st.booleans())):
             continue
         values = list(question.choices)
         if question.kind == MULTI:
@@ -486,8 +905,20 @@ def valid_answers(draw: st.DrawFn, knowledge: Knowledge = SEED) -> dict[str, Any
     return answers
 
 
+def rule_fires(rule: RuleInfo, answers: dict[str, Any]) -> bool:
+    """The rule's meaning, written out independently of the engine: every group has a
+    condition with at least `at_least` of its values among the answers."""
+
+    def holds(condition: ConditionInfo) -> bool:
+        given = answers.get(condition.question)
+        picked = set() if given is None else {given} if isinstance(given, str) else set(given)
+        return len(picked & condition.values) >= condition.at_least
+
+    return all(any(holds(condition) for condition in group) for group in rule.groups)
+
+
 def triggered_levels(answers: dict[str, Any], knowledge: Knowledge = SEED) -> set[str]:
-    levels = set()
+    levels = {rule.level for rule in knowledge.rules if rule.level and rule_fires(rule, answers)}
     for key, value in answers.items():
         for v in [value] if isinstance(value, str) else value:
             if knowledge.questions[key].choices[v].triage:
@@ -501,7 +932,7 @@ def test_random_valid_answers_are_triaged_safely(answers: dict[str, Any]) -> Non
     result = assess(answers, SEED)
     levels = triggered_levels(answers)
     expected = max(levels, key=lambda level: Triage(level).rank) if levels else Triage.SELF_CARE
-    # Never under-triaged, never escalated without a warning sign.
+    # Never under-triaged, never escalated without a warning sign or a rule.
     assert result.triage == expected
     if Triage.EMERGENCY in levels:
         assert result.triage == Triage.EMERGENCY
@@ -629,11 +1060,12 @@ def test_the_database_snapshot_matches_the_seed_files() -> None:
 
 
 @pytest.mark.usefixtures("seeded")
-def test_the_snapshot_loads_in_five_queries(django_assert_num_queries: Any) -> None:
+def test_the_snapshot_loads_in_seven_queries(django_assert_num_queries: Any) -> None:
     from legs.knowledge.published import load_knowledge
 
-    # causes, remedies, evidence, choices, questions with their steps
-    with django_assert_num_queries(5):
+    # causes, remedies, evidence, choices, questions with their steps, rule evidence,
+    # rule conditions with their rules and questions
+    with django_assert_num_queries(7):
         knowledge = load_knowledge()
     assert len(knowledge.steps) == 6
 
@@ -645,19 +1077,19 @@ def test_the_snapshot_is_cached_until_an_editor_changes_something(
     from legs.knowledge.models import KnowledgeRevision
     from legs.knowledge.published import clear_local_cache, get_knowledge
 
-    # revision, then the five loading queries
-    with django_assert_num_queries(6):
+    # revision, then the seven loading queries
+    with django_assert_num_queries(8):
         first = get_knowledge()
     # every later call reads the revision (one query) and keeps the snapshot
     with django_assert_num_queries(1):
         assert get_knowledge() is first
-    # another process: revision, then the five loading queries
+    # another process: revision, then the seven loading queries
     clear_local_cache()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         assert get_knowledge() == first
-    # an editor's change: revision, then the five loading queries for the new one
+    # an editor's change: revision, then the seven loading queries for the new one
     KnowledgeRevision.bump()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         edited = get_knowledge()
     assert edited.version == first.version + 1
 
@@ -667,12 +1099,12 @@ def test_saving_a_choice_gives_new_results_at_once() -> None:
     from legs.knowledge.models import Choice
     from legs.knowledge.published import get_knowledge
 
-    assert assess({"legs": "one"}, get_knowledge()).triage == Triage.SELF_CARE
+    assert assess(with_signs({"legs": "one"}), get_knowledge()).triage == Triage.SELF_CARE
     choice = Choice.objects.get(question__key="legs", value="one")
     choice.triage = Triage.SOON
     choice.triage_message = "See a doctor about one heavy leg."
     choice.save()
-    result = assess({"legs": "one"}, get_knowledge())
+    result = assess(with_signs({"legs": "one"}), get_knowledge())
     assert result.triage == Triage.SOON
     assert result.warnings[0].message == "See a doctor about one heavy leg."
 
@@ -682,7 +1114,7 @@ def test_saving_evidence_gives_new_results_at_once() -> None:
     from legs.knowledge.models import Evidence
     from legs.knowledge.published import get_knowledge
 
-    answers = {"warmup": "none"}
+    answers = with_signs({"warmup": "none"})
     assert assess(answers, get_knowledge()).causes[0].score == 4.0
     evidence = Evidence.objects.get(choice__question__key="warmup", choice__value="none")
     evidence.weight = 7
@@ -697,7 +1129,7 @@ def test_unpublished_causes_are_not_scored() -> None:
     from legs.knowledge.models import Cause
     from legs.knowledge.published import get_knowledge
 
-    answers = {"warmup": "none", "timing": "early_then_eases"}
+    answers = with_signs({"warmup": "none", "timing": "early_then_eases"})
     assert slugs(assess(answers, get_knowledge())) == ["insufficient-warmup"]
     Cause.objects.filter(slug="insufficient-warmup").update(published=False)
     knowledge = get_knowledge()

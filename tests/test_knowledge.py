@@ -31,12 +31,22 @@ from legs.knowledge.models import (
     KnowledgeRevision,
     Question,
     Remedy,
+    Rule,
+    RuleCondition,
+    RuleEvidence,
     Source,
     Step,
 )
 from legs.knowledge.published import get_knowledge
 from legs.knowledge.triage import Triage
-from tests.factories import make_cause, make_choice, make_evidence, make_question, make_step
+from tests.factories import (
+    make_cause,
+    make_choice,
+    make_evidence,
+    make_question,
+    make_rule,
+    make_step,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +90,10 @@ CONTRACT_TRIAGE = {
 
 
 def knowledge_counts() -> dict[str, int]:
-    models = (Cause, Remedy, Source, Step, Question, Choice, Evidence, Faq)
+    models = (
+        Cause, Remedy, Source, Step, Question, Choice, Evidence, Rule, RuleCondition,
+        RuleEvidence, Faq,
+    )  # fmt: skip
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -346,10 +359,45 @@ def edit_in_ways_the_seed_does_not_cover() -> None:
     question.active = False
     question.save()
     make_evidence(Choice.objects.get(question__key="legs", value="one"), cause, "-2.5")
+    general = Evidence.objects.filter(weight__gt=0).order_by("pk").first()
+    assert general is not None
+    general.specific = False
+    general.save()
+    add_a_rule_with_every_feature()
     faq = Faq.objects.first()
     assert faq is not None
     faq.published = False
     faq.save()
+
+
+def add_a_rule_with_every_feature() -> Rule:
+    """Alternatives in a group, at_least, evidence, an inactive rule beside it."""
+    rule = make_rule(
+        "one-leg-with-risk",
+        (Question.objects.get(key="legs"), ["one"]),
+        (
+            Question.objects.get(key="risk_factors"),
+            ["smoker", "diabetes", "high_bp_or_cholesterol"],
+            2,
+        ),
+        evidence=((Cause.objects.get(slug="venous-insufficiency"), "2.5"),),
+        serious=True,
+        note="Why the rule exists.",
+    )
+    RuleCondition.objects.create(
+        rule=rule,
+        group=1,
+        question=Question.objects.get(key="symptoms"),
+        values=["ankle_swelling_evening"],
+    )
+    make_rule(
+        "retired-rule",
+        (Question.objects.get(key="legs"), ["both"]),
+        level="",
+        message="",
+        active=False,
+    )
+    return rule
 
 
 def test_export_then_import_into_an_empty_database_is_lossless(
@@ -367,6 +415,43 @@ def test_export_then_import_into_an_empty_database_is_lossless(
     shoes = next(c for c in data["causes"] if c["slug"] == "worn-shoes")
     assert shoes["published"] is False
     assert shoes["reviewed_on"] == "2026-03-01"
+    assert data["rules"][0] == {
+        "slug": "one-leg-with-risk",
+        "name": "One leg with risk",
+        "level": "soon",
+        "message": "See a doctor about one-leg-with-risk.",
+        "serious": True,
+        "order": 100,
+        "active": True,
+        "note": "Why the rule exists.",
+        "conditions": [
+            {
+                "any": [
+                    {"question": "legs", "values": ["one"]},
+                    {"question": "symptoms", "values": ["ankle_swelling_evening"]},
+                ]
+            },
+            {
+                "question": "risk_factors",
+                "values": ["smoker", "diabetes", "high_bp_or_cholesterol"],
+                "at_least": 2,
+            },
+        ],
+        "evidence": [{"cause": "venous-insufficiency", "weight": 2.5}],
+    }
+    assert data["rules"][1]["active"] is False
+    general = [
+        e for step in data["steps"] for q in step["questions"] for c in q["choices"]
+        for e in c["evidence"] if "specific" in e
+    ]  # fmt: skip
+    assert [e["specific"] for e in general] == [False]
+    # The imported rule is the one the engine applies.
+    [rule] = get_knowledge().rules
+    assert (rule.slug, rule.serious, [len(g) for g in rule.groups]) == (
+        "one-leg-with-risk",
+        True,
+        [2, 1],
+    )
 
 
 def test_export_to_standard_output_is_the_same_json() -> None:
@@ -431,6 +516,32 @@ def bad_file_cases() -> list[tuple[str, Any, str]]:
     def wrong_type(doc: dict[str, Any]) -> None:
         doc["faqs"][0]["published"] = "yes"
 
+    def rule(**changes: Any) -> Any:
+        def change(doc: dict[str, Any]) -> None:
+            doc["rules"] = [
+                {
+                    "slug": "clot",
+                    "name": "Clot",
+                    "level": "urgent",
+                    "message": "Get help today.",
+                    "conditions": [
+                        {"question": "legs", "values": ["one"]},
+                        {"any": [{"question": "risk_factors", "values": ["smoker", "diabetes"]}]},
+                    ],
+                    "evidence": [{"cause": "venous-insufficiency", "weight": 2}],
+                    **changes,
+                }
+            ]
+
+        return change
+
+    def any_group(**changes: Any) -> Any:
+        return rule(conditions=[{"any": [{"question": "legs", "values": ["one"], **changes}]}])
+
+    def twice(doc: dict[str, Any]) -> None:
+        rule()(doc)
+        doc["rules"].append(dict(doc["rules"][0]))
+
     return [
         ("unknown cause", unknown_cause, "evidence[0]: unknown cause 'no-such-cause'"),
         ("weight out of range", weight_out_of_range, "weight"),
@@ -443,6 +554,46 @@ def bad_file_cases() -> list[tuple[str, Any, str]]:
         ("weight not a number", weight_not_a_number, "evidence[0].weight: expected a number"),
         ("missing nested key", missing_nested_key, "remedies[0]: missing 'title'"),
         ("wrong type", wrong_type, ".published: expected true or false"),
+        (
+            "rule: unknown question",
+            any_group(question="colour"),
+            "rules[0] (clot).conditions[0].any[0]: unknown question 'colour'",
+        ),
+        (
+            "rule: unknown answer",
+            any_group(values=["one", "three"]),
+            "'three' is not an answer to the question 'legs'",
+        ),
+        (
+            "rule: at_least on a pick-one question",
+            any_group(values=["one", "both"], at_least=2),
+            "at_least above 1 needs a pick-all question",
+        ),
+        (
+            "rule: at_least above the values",
+            rule(conditions=[{"question": "risk_factors", "values": ["smoker"], "at_least": 2}]),
+            "at_least is 2 but only 1 values are listed",
+        ),
+        ("rule: at_least zero", any_group(at_least=0), "at_least: must be at least 1"),
+        ("rule: level without message", rule(message=""), "message"),
+        ("rule: message without level", rule(level=""), "Pick a triage level"),
+        ("rule: serious without level", rule(level="", message="", serious=True), "serious"),
+        ("rule: unknown level", rule(level="later"), "later"),
+        (
+            "rule: no conditions",
+            rule(conditions=[]),
+            "rules[0] (clot).conditions: must not be empty",
+        ),
+        ("rule: empty values", any_group(values=[]), "values: must not be empty"),
+        ("rule: misspelt key", any_group(valuse=["one"]), "unexpected key 'valuse'"),
+        ("rule: missing values", rule(conditions=[{"question": "legs"}]), "missing 'values'"),
+        (
+            "rule: unknown cause",
+            rule(evidence=[{"cause": "gout", "weight": 1}]),
+            "rules[0] (clot).evidence[0]: unknown cause 'gout'",
+        ),
+        ("rule: weight", rule(evidence=[{"cause": "dehydration", "weight": 11}]), "weight"),
+        ("rule: slug twice", twice, "rule slug 'clot' already appears at rules[0]"),
     ]
 
 
@@ -465,6 +616,49 @@ def test_a_bad_file_is_refused_with_its_place_and_nothing_is_written(
         assert knowledge_counts() == before
     assert Cause.objects.get(slug="dehydration").summary == "Only in this database."
     assert KnowledgeRevision.current() == revision
+
+
+def test_a_rule_may_name_a_question_and_answer_the_same_file_adds(
+    seeded: None, tmp_path: Path
+) -> None:
+    data = export_knowledge()
+    data["steps"][1]["questions"].append(
+        {"key": "injury", "text": "Injured?", "choices": [{"value": "fall", "label": "A fall"}]}
+    )
+    data["rules"] = [
+        {
+            "slug": "after-a-fall",
+            "name": "After a fall",
+            "level": "soon",
+            "message": "See a doctor.",
+            "conditions": [{"question": "injury", "values": ["fall"]}],
+        }
+    ]
+    target = tmp_path / "kb.json"
+    target.write_text(json.dumps(data), encoding="utf-8")
+    run("import_knowledge", str(target))
+    assert [r.slug for r in get_knowledge().rules] == ["after-a-fall"]
+    # Without --update the stored question keeps its answers: a rule naming an answer
+    # only the file has is refused.
+    data["steps"][1]["questions"][-1]["choices"] = [{"value": "fracture", "label": "A fracture"}]
+    data["rules"][0]["conditions"] = [{"question": "injury", "values": ["fracture"]}]
+    target.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CommandError, match="'fracture' is not an answer"):
+        run("import_knowledge", str(target))
+    run("import_knowledge", str(target), "--update")
+    assert get_knowledge().rules[0].groups[0][0].values == {"fracture"}
+
+
+def test_replacing_the_knowledge_base_replaces_its_rules(seeded: None, tmp_path: Path) -> None:
+    add_a_rule_with_every_feature()
+    data = export_knowledge()
+    data["rules"] = []
+    target = tmp_path / "kb.json"
+    target.write_text(json.dumps(data), encoding="utf-8")
+    # Rules keep the questions they name from being deleted: they go first.
+    run("import_knowledge", str(target), "--replace")
+    assert not Rule.objects.exists()
+    assert Question.objects.filter(key="legs").exists()
 
 
 def test_a_weight_error_names_the_question_and_answer(seeded: None, tmp_path: Path) -> None:

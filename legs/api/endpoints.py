@@ -16,13 +16,12 @@ from ninja.decorators import decorate_view
 from ninja.pagination import PageNumberPagination, paginate
 
 from config.ratelimit import post_usage
-from legs.assessment.engine import Answers, InvalidAnswers, assess, validate_answers
+from legs.assessment.engine import assess, validate_answers
 from legs.history.insights import build_insights
 from legs.history.models import Episode, EpisodeQuerySet
 from legs.history.services import RunContext, episode_create, follow_up_save
 from legs.knowledge.models import Cause, Faq, KnowledgeRevision
 from legs.knowledge.published import get_knowledge
-from legs.knowledge.snapshot import Knowledge
 
 from .auth import READ, WRITE, runner
 from .schemas import (
@@ -69,21 +68,6 @@ cacheable_knowledge = decorate_view(
 )
 
 
-def complete_answers(raw: object, knowledge: Knowledge) -> Answers:
-    """Answers as the wizard would accept them: valid, and every required question
-    answered. The wizard always asks the warning signs first; an app must not get a cause
-    list for someone who was never asked about them."""
-    answers = validate_answers(raw, knowledge)
-    missing = {
-        key: "required: answer this question (the warning signs are always asked first)"
-        for key, question in knowledge.questions.items()
-        if question.required and question.active and question.choices and key not in answers
-    }
-    if missing:
-        raise InvalidAnswers(missing)
-    return answers
-
-
 # ASSESSMENT
 @router.post(
     "/assessments",
@@ -99,7 +83,7 @@ def create_assessment(request: HttpRequest, payload: AssessmentIn) -> dict[str, 
     if usage is not None and usage["should_limit"]:
         raise RateLimited(int(usage["time_left"]))
     knowledge = get_knowledge()
-    return assess(complete_answers(payload.answers, knowledge), knowledge).to_dict()
+    return assess(payload.answers, knowledge).to_dict()
 
 
 # KNOWLEDGE
@@ -206,7 +190,7 @@ def create_episode(request: HttpRequest, payload: EpisodeIn) -> Status[Episode]:
     """Score the answers (the server does it, as for /assessments) and save the result
     with the run's details as an episode of the runner's history."""
     knowledge = get_knowledge()
-    answers = complete_answers(payload.answers, knowledge)
+    answers = validate_answers(payload.answers, knowledge)
     run = payload.run
     episode = episode_create(
         user=runner(request),

@@ -6,17 +6,20 @@ and the history all score the same way, and the rules are easy to test.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from legs.knowledge.snapshot import (
     MULTI,
     NONE_VALUE,
+    SAFETY_STEP,
     ChoiceInfo,
+    ConditionInfo,
     Knowledge,
     QuestionInfo,
     RemedyInfo,
+    RuleInfo,
 )
 from legs.knowledge.triage import Triage
 
@@ -45,18 +48,61 @@ class InvalidAnswers(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class WarningSign:
-    question: str
-    value: str
-    level: Triage
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class Reason:
     question: str
     value: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class WarningSign:
+    """A warning from one answer (`question`, `value`) or from a fired rule (`rule`, with
+    the answers that fired it in `because`)."""
+
+    question: str
+    value: str
+    level: Triage
+    message: str
+    rule: str = ""
+    serious: bool = False
+    because: tuple[Reason, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.rule:
+            return {
+                "rule": self.rule,
+                "level": self.level.value,
+                "message": self.message,
+                "serious": self.serious,
+                "because": [asdict(r) for r in self.because],
+            }
+        return {
+            "question": self.question,
+            "value": self.value,
+            "level": self.level.value,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> WarningSign:
+        record = _mapping(data, "warning")
+        level = Triage(record["level"])
+        if "rule" in record:
+            serious = record.get("serious", False)
+            if not isinstance(serious, bool):
+                raise ValueError("not an assessment result: serious is not true or false")
+            return cls(
+                "",
+                "",
+                level,
+                _text(record, "message"),
+                rule=_text(record, "rule"),
+                serious=serious,
+                because=_reasons(record.get("because", [])),
+            )
+        return cls(
+            _text(record, "question"), _text(record, "value"), level, _text(record, "message")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +127,12 @@ class Result:
         return self.triage.stops
 
     @property
+    def serious(self) -> bool:
+        """A serious rule fired at `soon`: the page leads with its warning and no cause is
+        called likely, so nothing reads as "just your training"."""
+        return not self.stops and any(w.serious for w in self.warnings)
+
+    @property
     def shown_causes(self) -> tuple[RankedCause, ...]:
         """The causes a page shows, each with the remedies it shows; none when the runner
         needs help now, whatever a stored result says."""
@@ -101,15 +153,7 @@ class Result:
         saved episode."""
         return {
             "triage": self.triage.value,
-            "warnings": [
-                {
-                    "question": w.question,
-                    "value": w.value,
-                    "level": w.level.value,
-                    "message": w.message,
-                }
-                for w in self.warnings
-            ],
+            "warnings": [w.to_dict() for w in self.warnings],
             "causes": [
                 {
                     "slug": c.slug,
@@ -131,13 +175,7 @@ class Result:
         try:
             triage = Triage(record["triage"])
             warnings = tuple(
-                WarningSign(
-                    question=_text(w, "question"),
-                    value=_text(w, "value"),
-                    level=Triage(_mapping(w, "warning")["level"]),
-                    message=_text(w, "message"),
-                )
-                for w in _list(record.get("warnings", []), "warnings")
+                WarningSign.from_dict(w) for w in _list(record.get("warnings", []), "warnings")
             )
             causes = tuple(_cause(c) for c in _list(record.get("causes", []), "causes"))
         except KeyError as exc:
@@ -164,6 +202,13 @@ def _text(value: object, key: str) -> str:
     return text
 
 
+def _reasons(value: object) -> tuple[Reason, ...]:
+    return tuple(
+        Reason(_text(r, "question"), _text(r, "value"), _text(r, "text"))
+        for r in _list(value, "because")
+    )
+
+
 def _cause(value: object) -> RankedCause:
     cause = _mapping(value, "cause")
     score = cause["score"]
@@ -177,10 +222,7 @@ def _cause(value: object) -> RankedCause:
         name=_text(cause, "name"),
         score=float(score),
         band=band,
-        because=tuple(
-            Reason(_text(r, "question"), _text(r, "value"), _text(r, "text"))
-            for r in _list(cause.get("because", []), "because")
-        ),
+        because=_reasons(cause.get("because", [])),
         remedies=tuple(
             RemedyInfo(_text(r, "title"), _text(r, "summary"), _text(r, "kind"))
             for r in _list(cause.get("remedies", []), "remedies")
@@ -191,11 +233,14 @@ def _cause(value: object) -> RankedCause:
 Answers = dict[str, str | list[str]]
 
 
-def validate_answers(raw: object, knowledge: Knowledge) -> Answers:
+def validate_answers(raw: object, knowledge: Knowledge, *, complete: bool = True) -> Answers:
     """Check answers against the question bank and return them in a clean form.
 
     Inactive questions are checked and then dropped (an editor may retire a question
-    while old answers still name it); anything unknown or malformed is an error.
+    while old answers still name it); anything unknown or malformed is an error, and so is
+    a required question left out (the warning signs: nobody gets a list of causes without
+    being asked about them). `complete=False` is for answers given so far, page by page:
+    only the required questions of the warning-signs step, always asked first, must be there.
     """
     if not isinstance(raw, Mapping):
         raise InvalidAnswers({"answers": "must be a JSON object of question keys to values"})
@@ -214,6 +259,17 @@ def validate_answers(raw: object, knowledge: Knowledge) -> Answers:
             errors[key] = problem
         elif question.active:
             clean[key] = list(dict.fromkeys(value)) if isinstance(value, list) else value
+    for key, question in knowledge.questions.items():
+        if (
+            question.required
+            and question.active
+            and question.choices
+            and key not in raw
+            and (complete or question.step == SAFETY_STEP)
+        ):
+            errors[key] = (
+                "required: answer this question (the warning signs are always asked first)"
+            )
     if errors:
         raise InvalidAnswers(errors)
     return clean
@@ -252,49 +308,132 @@ def _chosen(answers: Answers, knowledge: Knowledge) -> list[tuple[QuestionInfo, 
     return pairs
 
 
-def assess(raw_answers: object, knowledge: Knowledge) -> Result:
-    """Validate, triage and, only when it is safe to, rank the causes."""
-    chosen = _chosen(validate_answers(raw_answers, knowledge), knowledge)
-    warnings = sorted(
-        (
-            WarningSign(q.key, c.value, Triage(c.triage), c.triage_message)
-            for q, c in chosen
-            if c.triage and Triage(c.triage).rank > 0
-        ),
-        # Most serious first; the sort is stable, so equal levels keep question order.
-        key=lambda w: -w.level.rank,
+def _holds(condition: ConditionInfo, answers: Answers) -> tuple[tuple[str, str], ...]:
+    """The answers that satisfy `condition`, or () when it does not hold."""
+    given = answers.get(condition.question)
+    if given is None:
+        return ()
+    if isinstance(given, str):
+        if condition.at_least <= 1 and given in condition.values:
+            return ((condition.question, given),)
+        return ()
+    hits = tuple((condition.question, v) for v in given if v in condition.values)
+    return hits if hits and len(hits) >= condition.at_least else ()
+
+
+def _fires(rule: RuleInfo, answers: Answers) -> frozenset[tuple[str, str]] | None:
+    """The answers that fired `rule` (every group holds), or None when it does not fire."""
+    matched: set[tuple[str, str]] = set()
+    for group in rule.groups:
+        held = False
+        for condition in group:
+            hits = _holds(condition, answers)
+            if hits:
+                held = True
+                matched.update(hits)
+        if not held:
+            return None
+    return frozenset(matched)
+
+
+# Each fired rule with the answers that fired it.
+FiredRule = tuple[RuleInfo, frozenset[tuple[str, str]]]
+
+
+def _reasons_for(
+    pairs: Set[tuple[str, str]], chosen: list[tuple[QuestionInfo, ChoiceInfo]]
+) -> tuple[Reason, ...]:
+    """`pairs` (question key, value) as reasons, in knowledge-base order."""
+    return tuple(
+        Reason(q.key, c.value, c.because or c.label) for q, c in chosen if (q.key, c.value) in pairs
     )
+
+
+def assess(raw_answers: object, knowledge: Knowledge, *, complete: bool = True) -> Result:
+    """Validate, triage and, only when it is safe to, rank the causes.
+
+    Triage is the most serious level of any single answer or any fired rule: a rule only
+    ever raises it. `complete=False`: see `validate_answers`.
+    """
+    answers = validate_answers(raw_answers, knowledge, complete=complete)
+    chosen = _chosen(answers, knowledge)
+    warnings = [
+        WarningSign(q.key, c.value, Triage(c.triage), c.triage_message)
+        for q, c in chosen
+        if c.triage and Triage(c.triage).rank > 0
+    ]
+    fired: list[FiredRule] = []
+    for rule in knowledge.rules:
+        matched = _fires(rule, answers)
+        if matched is None:
+            continue
+        fired.append((rule, matched))
+        if rule.level and Triage(rule.level).rank > 0:
+            warnings.append(
+                WarningSign(
+                    "",
+                    "",
+                    Triage(rule.level),
+                    rule.message,
+                    rule=rule.slug,
+                    serious=rule.serious,
+                    because=_reasons_for(matched, chosen),
+                )
+            )
+    # Most serious first, serious rules first within a level; the sort is stable, so the
+    # rest keep question order, then rule order.
+    warnings.sort(key=lambda w: (-w.level.rank, not w.serious))
     triage = warnings[0].level if warnings else Triage.SELF_CARE
     if triage.stops:
         # Only what needs help now: no training tips beside a possible clot.
         return Result(triage, tuple(w for w in warnings if w.level.stops))
-    return Result(triage, tuple(warnings), rank_causes(chosen, knowledge))
+    serious = any(w.serious for w in warnings)
+    return Result(triage, tuple(warnings), rank_causes(chosen, knowledge, fired, serious=serious))
 
 
 def rank_causes(
-    chosen: list[tuple[QuestionInfo, ChoiceInfo]], knowledge: Knowledge
+    chosen: list[tuple[QuestionInfo, ChoiceInfo]],
+    knowledge: Knowledge,
+    fired: Sequence[FiredRule] = (),
+    *,
+    serious: bool = False,
 ) -> tuple[RankedCause, ...]:
     """Add up the evidence for each cause; list the supported ones, best first.
 
-    Ties are broken by the editors' cause order, then by slug, so equal scores always
-    come out the same way.
+    A cause is listed only when a specific answer or a fired rule points to it: general
+    answers add to its score but never list it alone. Under a serious rule no cause is
+    `likely`. Ties are broken by the editors' cause order, then by slug, so equal scores
+    always come out the same way.
     """
     causes = knowledge.causes
     totals: dict[str, float] = {}
     # The answers that argue for each cause; turned into reasons only for listed causes.
     pointers: dict[str, list[tuple[QuestionInfo, ChoiceInfo]]] = {}
+    # Answers behind a fired rule that argues for a cause.
+    from_rules: dict[str, set[tuple[str, str]]] = {}
+    specific: set[str] = set()
     for question, choice in chosen:
-        for slug, weight in choice.evidence:
+        for slug, weight, is_specific in choice.evidence:
             if slug not in causes:
                 continue
             totals[slug] = totals.get(slug, 0.0) + weight
             if weight > 0:
                 pointers.setdefault(slug, []).append((question, choice))
+                if is_specific:
+                    specific.add(slug)
+    for rule, matched in fired:
+        for slug, weight in rule.evidence:
+            if slug not in causes:
+                continue
+            totals[slug] = totals.get(slug, 0.0) + weight
+            if weight > 0:
+                from_rules.setdefault(slug, set()).update(matched)
+                specific.add(slug)
     # Rounded before ranking: weights have one decimal, and float sums such as
     # 0.1 + 0.2 must tie with 0.3 rather than depend on the order of addition.
     scores = {slug: round(total, 2) for slug, total in totals.items()}
     listed = sorted(
-        (slug for slug, score in scores.items() if score >= MIN_LISTED_SCORE and slug in pointers),
+        (slug for slug, score in scores.items() if score >= MIN_LISTED_SCORE and slug in specific),
         key=lambda slug: (-scores[slug], causes[slug].order, slug),
     )
     if not listed:
@@ -303,7 +442,13 @@ def rank_causes(
     ranked = []
     for slug in listed:
         cause, score = causes[slug], scores[slug]
-        band = LIKELY if score >= LIKELY_SCORE and score >= LIKELY_SHARE * top else POSSIBLE
-        because = tuple(Reason(q.key, c.value, c.because or c.label) for q, c in pointers[slug])
+        strong = score >= LIKELY_SCORE and score >= LIKELY_SHARE * top
+        band = LIKELY if strong and not serious else POSSIBLE
+        answers = pointers.get(slug, [])
+        if slug in from_rules:
+            pairs = from_rules[slug] | {(q.key, c.value) for q, c in answers}
+            because = _reasons_for(pairs, chosen)
+        else:
+            because = tuple(Reason(q.key, c.value, c.because or c.label) for q, c in answers)
         ranked.append(RankedCause(slug, cause.name, score, band, because, cause.remedies))
     return tuple(ranked)

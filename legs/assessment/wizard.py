@@ -227,7 +227,8 @@ class AssessmentWizard(NamedUrlSessionWizardView):
 
     def render_next_step(self, form: StepForm, **kwargs: Any) -> HttpResponse:
         answers = self.answers_so_far()
-        result = assess(answers, self.knowledge)
+        # The later steps' required questions are still to come.
+        result = assess(answers, self.knowledge, complete=False)
         if result.stops:
             # A warning sign that needs help now ends the questionnaire at once.
             return self._finish(answers, result)

@@ -29,19 +29,31 @@ from .models import (
     Faq,
     KnowledgeRevision,
     Question,
+    QuestionKind,
     Remedy,
+    Rule,
+    RuleCondition,
+    RuleEvidence,
     Source,
     Step,
 )
 
 FORMAT = 1
 SEED_DIR = Path(__file__).resolve().parent / "seed"
-SEED_FILES = ("causes.json", "questions.json", "faq.json")
-SECTIONS = ("causes", "steps", "faqs")
+SEED_FILES = ("causes.json", "questions.json", "rules.json", "faq.json")
+# In writing order: rules name questions, evidence and FAQ entries name causes.
+SECTIONS = ("causes", "steps", "rules", "faqs")
 SCHEMA_FILE = SEED_DIR / "schema.json"
 
 # The identifier shown beside an item's position in messages, by the list it is in.
-ID_KEYS = {"causes": "slug", "steps": "key", "questions": "key", "choices": "value", "faqs": "slug"}
+ID_KEYS = {
+    "causes": "slug",
+    "steps": "key",
+    "questions": "key",
+    "choices": "value",
+    "rules": "slug",
+    "faqs": "slug",
+}
 TYPE_NAMES = {
     "object": "a JSON object",
     "array": "a list",
@@ -83,6 +95,15 @@ def export_knowledge() -> dict[str, Any]:
         ),
     ).order_by("order", "pk")
     faqs = Faq.objects.prefetch_related("causes").order_by("order", "pk")
+    rules = Rule.objects.prefetch_related(
+        models.Prefetch(
+            "conditions",
+            RuleCondition.objects.select_related("question").order_by("group", "pk"),
+        ),
+        models.Prefetch(
+            "evidence", RuleEvidence.objects.select_related("cause").order_by("cause__slug")
+        ),
+    ).order_by("order", "slug")
     return {
         "format": FORMAT,
         "causes": [
@@ -127,10 +148,7 @@ def export_knowledge() -> dict[str, Any]:
                                 "because": ch.because,
                                 "triage": ch.triage,
                                 "triage_message": ch.triage_message,
-                                "evidence": [
-                                    {"cause": e.cause.slug, "weight": _num(e.weight)}
-                                    for e in ch.evidence.all()
-                                ],
+                                "evidence": [_evidence(e) for e in ch.evidence.all()],
                             }
                             for ch in q.choices.all()
                         ],
@@ -139,6 +157,23 @@ def export_knowledge() -> dict[str, Any]:
                 ],
             }
             for s in steps
+        ],
+        "rules": [
+            {
+                "slug": r.slug,
+                "name": r.name,
+                "level": r.level,
+                "message": r.message,
+                "serious": r.serious,
+                "order": r.order,
+                "active": r.active,
+                "note": r.note,
+                "conditions": _export_conditions(r.conditions.all()),
+                "evidence": [
+                    {"cause": e.cause.slug, "weight": _num(e.weight)} for e in r.evidence.all()
+                ],
+            }
+            for r in rules
         ],
         "faqs": [
             {
@@ -152,6 +187,41 @@ def export_knowledge() -> dict[str, Any]:
             for f in faqs
         ],
     }
+
+
+def _evidence(evidence: Evidence) -> dict[str, Any]:
+    item: dict[str, Any] = {"cause": evidence.cause.slug, "weight": _num(evidence.weight)}
+    if not evidence.specific:
+        item["specific"] = False
+    return item
+
+
+def _condition(condition: RuleCondition) -> dict[str, Any]:
+    item: dict[str, Any] = {"question": condition.question.key, "values": condition.values}
+    if condition.at_least != 1:
+        item["at_least"] = condition.at_least
+    return item
+
+
+def _export_conditions(conditions: Iterable[RuleCondition]) -> list[dict[str, Any]]:
+    """One item per group: a plain condition, or {"any": [...]} for alternatives."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for condition in conditions:
+        groups.setdefault(condition.group, []).append(_condition(condition))
+    return [items[0] if len(items) == 1 else {"any": items} for _, items in sorted(groups.items())]
+
+
+def rule_conditions(item: dict[str, Any]) -> list[tuple[int, dict[str, Any], str]]:
+    """A file rule's conditions as (group number, condition, place in the item)."""
+    found: list[tuple[int, dict[str, Any], str]] = []
+    for g, entry in enumerate(item.get("conditions", []), start=1):
+        if "any" in entry:
+            found.extend(
+                (g, c, f"conditions[{g - 1}].any[{k}]") for k, c in enumerate(entry["any"])
+            )
+        else:
+            found.append((g, entry, f"conditions[{g - 1}]"))
+    return found
 
 
 def _place(path: str, item: dict[str, Any], id_key: str) -> str:
@@ -194,8 +264,10 @@ def _schema_problem(doc: object, error: SchemaViolation, n: int) -> str:
             expected = error.validator_value
             names = [expected] if isinstance(expected, str) else expected
             return f"{where}: expected {' or '.join(TYPE_NAMES.get(t, t) for t in names)}"
-        case "minLength":
+        case "minLength" | "minItems":
             return f"{where}: must not be empty"
+        case "minimum":
+            return f"{where}: must be at least {error.validator_value}"
         case _:
             return f"{where}: {error.message}"
 
@@ -222,6 +294,7 @@ def check_structure(docs: list[object]) -> list[dict[str, Any]]:
     steps: dict[str, str] = {}
     questions: dict[str, str] = {}
     faqs: dict[str, str] = {}
+    rules: dict[str, str] = {}
     for doc in checked:
         for i, cause in enumerate(doc.get("causes", [])):
             where = _place(f"causes[{i}]", cause, "slug")
@@ -243,6 +316,14 @@ def check_structure(docs: list[object]) -> list[dict[str, Any]]:
         for i, faq in enumerate(doc.get("faqs", [])):
             where = _place(f"faqs[{i}]", faq, "slug")
             _check_unique(faqs, faq["slug"], where, "FAQ slug")
+        for i, rule in enumerate(doc.get("rules", [])):
+            where = _place(f"rules[{i}]", rule, "slug")
+            _check_unique(rules, rule["slug"], where, "rule slug")
+            slugs = {}
+            for m, evidence in enumerate(rule.get("evidence", [])):
+                _check_unique(
+                    slugs, evidence["cause"], f"{where}.evidence[{m}]", "evidence for cause"
+                )
     return checked
 
 
@@ -275,6 +356,7 @@ STEP_FIELDS = ("title", "intro", "order")
 QUESTION_FIELDS = ("text", "help_text", "kind", "required", "active", "order")
 CHOICE_FIELDS = ("label", "because", "triage", "triage_message", "order")
 FAQ_FIELDS = ("question", "answer", "order", "published")
+RULE_FIELDS = ("name", "level", "message", "serious", "order", "active", "note")
 
 
 def _cause(item: dict[str, Any], i: int, where: str) -> Cause:
@@ -338,6 +420,19 @@ def _choice(item: dict[str, Any], k: int) -> Choice:
     )
 
 
+def _rule(item: dict[str, Any], i: int) -> Rule:
+    return Rule(
+        slug=item["slug"],
+        name=item["name"],
+        level=item.get("level") or "",
+        message=item.get("message") or "",
+        serious=item.get("serious", False),
+        order=item.get("order", (i + 1) * 10),
+        active=item.get("active", True),
+        note=item.get("note", ""),
+    )
+
+
 def _faq(item: dict[str, Any], i: int) -> Faq:
     return Faq(
         slug=item["slug"],
@@ -369,7 +464,7 @@ def _valid(obj: models.Model, where: str, parent: str = "") -> None:
         raise _problem(where, exc) from exc
 
 
-def validate_rows(docs: list[dict[str, Any]], *, replace: bool) -> None:
+def validate_rows(docs: list[dict[str, Any]], *, replace: bool, update: bool = False) -> None:
     """Every row of every document is checked, including the rows an import without
     --update would leave alone: a bad file is refused whatever the mode."""
     file_causes = {c["slug"] for doc in docs for c in doc.get("causes", [])}
@@ -397,17 +492,83 @@ def validate_rows(docs: list[dict[str, Any]], *, replace: bool) -> None:
                         ewhere = f"{cwhere}.evidence[{m}]"
                         if eitem["cause"] not in known:
                             raise KnowledgeFileError(f"{ewhere}: unknown cause {eitem['cause']!r}")
-                        evidence = Evidence(weight=_weight(eitem["weight"], ewhere))
-                        try:
-                            evidence.clean_fields(exclude=["choice", "cause"])
-                        except ValidationError as exc:
-                            raise _problem(ewhere, exc) from exc
+                        _valid_weight(Evidence, eitem["weight"], ewhere)
         for i, item in enumerate(doc.get("faqs", [])):
             where = _place(f"faqs[{i}]", item, "slug")
             _valid(_faq(item, i), where)
             unknown = [s for s in item.get("causes", []) if s not in known]
             if unknown:
                 raise KnowledgeFileError(f"{where}.causes: unknown cause {unknown[0]!r}")
+    if any(doc.get("rules") for doc in docs):
+        _validate_rules(docs, known, _questions_after_import(docs, replace=replace, update=update))
+
+
+def _valid_weight(model: type[Evidence | RuleEvidence], raw: float, where: str) -> None:
+    evidence = model(weight=_weight(raw, where))
+    try:
+        evidence.clean_fields(exclude=[f.name for f in model._meta.fields if f.name != "weight"])
+    except ValidationError as exc:
+        raise _problem(where, exc) from exc
+
+
+def _questions_after_import(
+    docs: list[dict[str, Any]], *, replace: bool, update: bool
+) -> dict[str, tuple[str, set[str]]]:
+    """Each question's kind and answer values as they will be once the files are written:
+    the file's version where it is written, the database's where it is kept."""
+    questions: dict[str, tuple[str, set[str]]] = {}
+    if not replace:
+        values: dict[str, set[str]] = {}
+        for key, value in Choice.objects.values_list("question__key", "value"):
+            values.setdefault(key, set()).add(value)
+        for key, kind in Question.objects.values_list("key", "kind"):
+            questions[key] = (kind, values.get(key, set()))
+    for doc in docs:
+        for step in doc.get("steps", []):
+            for item in step.get("questions", []):
+                if replace or update or item["key"] not in questions:
+                    file_values = {c["value"] for c in item.get("choices", [])}
+                    questions[item["key"]] = (item.get("kind", "single"), file_values)
+    return questions
+
+
+def _validate_rules(
+    docs: list[dict[str, Any]], causes: set[str], questions: dict[str, tuple[str, set[str]]]
+) -> None:
+    """The same checks as the rule's admin page: level and message, known questions and
+    answers, `at_least` only where it can be met."""
+    for doc in docs:
+        for i, item in enumerate(doc.get("rules", [])):
+            where = _place(f"rules[{i}]", item, "slug")
+            _valid(_rule(item, i), where)
+            if not item.get("conditions"):
+                raise KnowledgeFileError(f"{where}.conditions: a rule needs at least one condition")
+            for _, condition, place in rule_conditions(item):
+                cwhere = f"{where}.{place}"
+                key = condition["question"]
+                if key not in questions:
+                    raise KnowledgeFileError(f"{cwhere}: unknown question {key!r}")
+                kind, values = questions[key]
+                unknown = [v for v in condition["values"] if v not in values]
+                if unknown:
+                    raise KnowledgeFileError(
+                        f"{cwhere}: {unknown[0]!r} is not an answer to the question {key!r}"
+                    )
+                at_least = condition.get("at_least", 1)
+                if at_least > 1 and kind != QuestionKind.MULTI:
+                    raise KnowledgeFileError(
+                        f"{cwhere}: at_least above 1 needs a pick-all question; {key!r} is pick-one"
+                    )
+                if at_least > len(set(condition["values"])):
+                    raise KnowledgeFileError(
+                        f"{cwhere}: at_least is {at_least} but only "
+                        f"{len(set(condition['values']))} values are listed"
+                    )
+            for m, eitem in enumerate(item.get("evidence", [])):
+                ewhere = f"{where}.evidence[{m}]"
+                if eitem["cause"] not in causes:
+                    raise KnowledgeFileError(f"{ewhere}: unknown cause {eitem['cause']!r}")
+                _valid_weight(RuleEvidence, eitem["weight"], ewhere)
 
 
 class _Writer:
@@ -500,6 +661,7 @@ class _Writer:
                     choice=choice,
                     cause_id=cause_ids[eitem["cause"]],
                     weight=_weight(eitem["weight"], f"{cwhere}.evidence[{m}]"),
+                    specific=eitem.get("specific", True),
                 )
                 for m, eitem in enumerate(citem.get("evidence", []))
             )
@@ -507,6 +669,36 @@ class _Writer:
         # knowledge revision itself at the end.
         Evidence.objects.bulk_create(evidence)
         Choice.objects.filter(question=question).exclude(pk__in=keep).delete()
+
+    def rules(self, doc: dict[str, Any]) -> None:
+        cause_ids = dict(Cause.objects.values_list("slug", "pk"))
+        question_ids = dict(Question.objects.values_list("key", "pk"))
+        for i, item in enumerate(doc.get("rules", [])):
+            where = _place(f"rules[{i}]", item, "slug")
+            rule, written = self._upsert(_rule(item, i), "slug", RULE_FIELDS, where)
+            if not written:
+                continue
+            RuleCondition.objects.filter(rule=rule).delete()
+            RuleEvidence.objects.filter(rule=rule).delete()
+            # bulk_create skips save(): the import bumps the knowledge revision at the end.
+            RuleCondition.objects.bulk_create(
+                RuleCondition(
+                    rule=rule,
+                    group=group,
+                    question_id=question_ids[condition["question"]],
+                    values=condition["values"],
+                    at_least=condition.get("at_least", 1),
+                )
+                for group, condition, _ in rule_conditions(item)
+            )
+            RuleEvidence.objects.bulk_create(
+                RuleEvidence(
+                    rule=rule,
+                    cause_id=cause_ids[eitem["cause"]],
+                    weight=_weight(eitem["weight"], f"{where}.evidence[{m}]"),
+                )
+                for m, eitem in enumerate(item.get("evidence", []))
+            )
 
     def faqs(self, doc: dict[str, Any]) -> None:
         cause_ids = dict(Cause.objects.values_list("slug", "pk"))
@@ -520,6 +712,8 @@ class _Writer:
 def wipe_knowledge() -> None:
     """Delete every knowledge row (remedies, sources and evidence go with their parents)."""
     Faq.objects.all().delete()
+    # Rules first: their conditions keep the questions they name from being deleted.
+    Rule.objects.all().delete()
     Evidence.objects.all().delete()
     Choice.objects.all().delete()
     Question.objects.all().delete()
@@ -536,7 +730,7 @@ def import_knowledge(
     `update`: overwrite rows that match. `replace`: empty the knowledge base first.
     """
     docs = check_structure(list(documents))
-    validate_rows(docs, replace=replace)
+    validate_rows(docs, replace=replace, update=update)
     writer = _Writer(update=update or replace)
     try:
         with transaction.atomic(), KnowledgeRevision.batch():

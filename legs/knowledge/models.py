@@ -319,15 +319,35 @@ class Choice(KnowledgeModel):
             raise ValidationError({"triage": "Pick a triage level for this message, or clear it."})
 
 
-class Evidence(KnowledgeModel):
-    choice = models.ForeignKey(Choice, on_delete=models.CASCADE, related_name="evidence")
-    cause = models.ForeignKey(Cause, on_delete=models.CASCADE, related_name="evidence")
-    weight = models.DecimalField(
+def weight_field(help_text: str) -> models.DecimalField[Decimal, Decimal]:
+    """How strongly something points to a cause: −10 … 10, one decimal."""
+    return models.DecimalField(
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(MIN_WEIGHT), MaxValueValidator(MAX_WEIGHT)],
-        help_text="How strongly this answer points to the cause, from −10 (argues against) "
-        "to 10 (strong sign). 6 or more alone makes a cause “likely”.",
+        help_text=help_text,
+    )
+
+
+def weight_range(name: str) -> models.CheckConstraint:
+    """The database's own check of the weight range, for rows written without validation."""
+    return models.CheckConstraint(
+        condition=models.Q(weight__gte=MIN_WEIGHT, weight__lte=MAX_WEIGHT), name=name
+    )
+
+
+class Evidence(KnowledgeModel):
+    choice = models.ForeignKey(Choice, on_delete=models.CASCADE, related_name="evidence")
+    cause = models.ForeignKey(Cause, on_delete=models.CASCADE, related_name="evidence")
+    weight = weight_field(
+        "How strongly this answer points to the cause, from −10 (argues against) "
+        "to 10 (strong sign). 6 or more alone makes a cause “likely”."
+    )
+    specific = models.BooleanField(
+        default=True,
+        help_text="Untick for a general answer (“heavy for the whole run”, “sore muscles”): "
+        "it adds to a cause that a specific answer already points to, but never makes the "
+        "assessment suggest the cause on its own.",
     )
 
     class Meta:
@@ -336,14 +356,144 @@ class Evidence(KnowledgeModel):
         ordering = ("cause__order", "-weight")
         constraints = [
             models.UniqueConstraint(fields=("choice", "cause"), name="unique_evidence"),
-            models.CheckConstraint(
-                condition=models.Q(weight__gte=MIN_WEIGHT, weight__lte=MAX_WEIGHT),
-                name="evidence_weight_range",
-            ),
+            weight_range("evidence_weight_range"),
         ]
 
     def __str__(self) -> str:
         return f"{self.choice} → {self.cause.slug} ({self.weight})"
+
+
+class Rule(KnowledgeModel):
+    """Answers that mean more together than one at a time (a clot risk and one heavy leg).
+
+    A rule fires when every group of its conditions holds; it can raise the triage level,
+    mark the result serious and add evidence for causes. It never lowers the triage.
+    """
+
+    slug = models.SlugField(
+        unique=True,
+        max_length=80,
+        help_text="Stable identifier, reported with the warning. Do not rename the rules that "
+        "came with the site.",
+    )
+    name = models.CharField(
+        max_length=160, help_text="Short name for editors, e.g. “Possible clot”."
+    )
+    level = models.CharField(
+        "triage level",
+        max_length=20,
+        blank=True,
+        choices=[(level.value, level.label) for level in Triage.warning_levels()],
+        help_text="How soon the runner needs a doctor when the rule fires. Leave empty for a "
+        "rule that only adds evidence.",
+    )
+    message = models.TextField(
+        blank=True,
+        help_text="What to do, in plain words, shown as the warning. Required with a level.",
+    )
+    serious = models.BooleanField(
+        default=False,
+        help_text="At “soon”, the result leads with this warning and no cause is called "
+        "“likely”: use it when a clot or the heart is still possible.",
+    )
+    order = models.PositiveIntegerField(default=100, help_text="Smaller numbers come first.")
+    active = models.BooleanField(default=True, help_text="Inactive rules are never applied.")
+    note = models.TextField(
+        blank=True, help_text="For editors: the clinical intent in one or two sentences."
+    )
+
+    class Meta:
+        db_table = "legs_rule"
+        ordering = ("order", "slug")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level="") | ~models.Q(message=""),
+                name="rule_level_needs_message",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.level and not self.message.strip():
+            raise ValidationError(
+                {"message": "Say what the runner should do when this rule fires."}
+            )
+        if self.message.strip() and not self.level:
+            raise ValidationError({"level": "Pick a triage level for this message, or clear it."})
+        if self.serious and not self.level:
+            raise ValidationError({"serious": "A serious rule needs a triage level and a message."})
+
+
+class RuleCondition(KnowledgeModel):
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
+    group = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Conditions with the same group number are alternatives (any one is "
+        "enough); every group must hold for the rule to fire.",
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="rule_conditions")
+    values = models.JSONField(
+        default=list,
+        help_text="The answers (choice values) that satisfy this condition.",
+    )
+    at_least = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="For a pick-all question: how many of these answers must be ticked.",
+    )
+
+    class Meta:
+        db_table = "legs_rulecondition"
+        ordering = ("group", "pk")
+
+    def __str__(self) -> str:
+        values = ", ".join(str(v) for v in self.values) if isinstance(self.values, list) else ""
+        return f"{self.question.key} in ({values})"
+
+    def clean(self) -> None:
+        if not isinstance(self.values, list) or not all(isinstance(v, str) for v in self.values):
+            raise ValidationError({"values": "Give a list of answer values."})
+        if not self.values:
+            raise ValidationError({"values": "Pick at least one answer."})
+        if self.question_id is None:
+            return
+        known = set(self.question.choices.values_list("value", flat=True))
+        unknown = [v for v in self.values if v not in known]
+        if unknown:
+            raise ValidationError(
+                {"values": f"“{unknown[0]}” is not an answer to the question {self.question.key}."}
+            )
+        if self.at_least > 1 and self.question.kind != QuestionKind.MULTI:
+            raise ValidationError(
+                {"at_least": "Only a pick-all question can need more than one answer."}
+            )
+        if self.at_least > len(set(self.values)):
+            raise ValidationError(
+                {"at_least": f"Only {len(set(self.values))} answers are listed; lower this."}
+            )
+
+
+class RuleEvidence(KnowledgeModel):
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="evidence")
+    cause = models.ForeignKey(Cause, on_delete=models.CASCADE, related_name="rule_evidence")
+    weight = weight_field(
+        "How strongly the combination points to the cause, from −10 to 10. It counts as "
+        "specific: a fired rule can make the assessment suggest the cause."
+    )
+
+    class Meta:
+        db_table = "legs_ruleevidence"
+        verbose_name_plural = "rule evidence"
+        ordering = ("-weight", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("rule", "cause"), name="unique_rule_evidence"),
+            weight_range("rule_evidence_weight_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.slug} → {self.cause.slug} ({self.weight})"
 
 
 class Faq(KnowledgeModel):

@@ -5,15 +5,28 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
-from .models import Cause, Choice, Evidence, KnowledgeRevision, Question, Remedy, Step
+from .models import (
+    Cause,
+    Choice,
+    Evidence,
+    KnowledgeRevision,
+    Question,
+    Remedy,
+    RuleCondition,
+    RuleEvidence,
+    Step,
+)
 from .snapshot import (
     SAFETY_STEP,
     CauseInfo,
     ChoiceInfo,
+    EvidenceInfo,
     Knowledge,
     QuestionInfo,
     RemedyInfo,
+    RuleDraft,
     StepInfo,
+    build_rules,
 )
 
 _local_lock = threading.Lock()
@@ -21,7 +34,8 @@ _local: dict[str, Knowledge] = {}
 
 
 def load_knowledge(version: int = 0) -> Knowledge:
-    """Read the published knowledge base in five queries (steps come with the questions)."""
+    """Read the published knowledge base in seven queries (steps come with the questions,
+    rules with their conditions)."""
     # 1. published causes
     causes = {
         c.pk: c for c in Cause.objects.published().only("pk", "slug", "name", "summary", "order")
@@ -31,11 +45,11 @@ def load_knowledge(version: int = 0) -> Knowledge:
     for r in Remedy.objects.filter(cause__published=True).order_by("cause_id", "order", "pk"):
         remedies[r.cause_id].append(RemedyInfo(r.title, r.summary, r.kind))
     # 3. evidence pointing to them
-    evidence: dict[int, list[tuple[str, float]]] = defaultdict(list)
-    for choice_id, slug, weight in Evidence.objects.filter(cause__published=True).values_list(
-        "choice_id", "cause__slug", "weight"
-    ):
-        evidence[choice_id].append((slug, float(weight)))
+    evidence: dict[int, list[EvidenceInfo]] = defaultdict(list)
+    for choice_id, slug, weight, specific in Evidence.objects.filter(
+        cause__published=True
+    ).values_list("choice_id", "cause__slug", "weight", "specific"):
+        evidence[choice_id].append(EvidenceInfo(slug, float(weight), specific))
     # 4. every choice
     choices: dict[int, dict[str, ChoiceInfo]] = defaultdict(dict)
     for ch in Choice.objects.order_by("question_id", "order", "pk"):
@@ -65,6 +79,10 @@ def load_knowledge(version: int = 0) -> Knowledge:
         )
         if q.active and choices.get(q.pk):
             steps.setdefault(q.step_id, (q.step, []))[1].append(q.key)
+    cause_infos = {
+        c.slug: CauseInfo(c.slug, c.name, c.summary, c.order, tuple(remedies.get(pk, [])))
+        for pk, c in causes.items()
+    }
     step_infos = [
         StepInfo(step.key, step.title, step.intro, tuple(keys)) for step, keys in steps.values()
     ]
@@ -74,16 +92,56 @@ def load_knowledge(version: int = 0) -> Knowledge:
     return Knowledge(
         steps=tuple(step_infos),
         questions=questions,
-        causes={
-            c.slug: CauseInfo(c.slug, c.name, c.summary, c.order, tuple(remedies.get(pk, [])))
-            for pk, c in causes.items()
-        },
+        causes=cause_infos,
         version=version,
+        rules=build_rules(rule_drafts(), questions, cause_infos),
     )
 
 
+def rule_drafts(*, active_only: bool = True) -> list[RuleDraft]:
+    """Every (active) rule as stored, in the editors' order, in two queries: the conditions
+    with their rule and question, then the evidence. A rule without conditions never fires
+    and is not read."""
+    conditions = RuleCondition.objects.select_related("rule", "question").order_by(
+        "rule__order", "rule__slug", "rule_id", "group", "pk"
+    )
+    if active_only:
+        conditions = conditions.filter(rule__active=True)
+    evidence: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for rule_id, slug, weight in RuleEvidence.objects.filter(cause__published=True).values_list(
+        "rule_id", "cause__slug", "weight"
+    ):
+        evidence[rule_id].append((slug, float(weight)))
+    drafts: dict[int, RuleDraft] = {}
+    for condition in conditions:
+        rule = condition.rule
+        draft = drafts.get(rule.pk) or RuleDraft(
+            rule.slug,
+            rule.name,
+            rule.level,
+            rule.message,
+            rule.serious,
+            rule.active,
+            (),
+            tuple(evidence.get(rule.pk, ())),
+        )
+        values = condition.values if isinstance(condition.values, list) else []
+        drafts[rule.pk] = draft._replace(
+            conditions=(
+                *draft.conditions,
+                (
+                    condition.group,
+                    condition.question.key,
+                    tuple(map(str, values)),
+                    condition.at_least,
+                ),
+            )
+        )
+    return list(drafts.values())
+
+
 def get_knowledge() -> Knowledge:
-    """The current snapshot: one query to read the revision, five more after an edit.
+    """The current snapshot: one query to read the revision, seven more after an edit.
 
     Each process keeps the snapshot of the current revision in memory. An editor's save
     bumps the revision, so the next request everywhere scores with the edited knowledge base.

@@ -6,8 +6,9 @@ can build it from the seed files without one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SINGLE = "single"
 MULTI = "multi"
@@ -17,6 +18,15 @@ NONE_VALUE = "none"
 SAFETY_STEP = "safety"
 
 
+class EvidenceInfo(NamedTuple):
+    """How an answer points to a cause. A general answer (`specific` False) adds to a cause
+    that a specific answer or a fired rule points to, but never lists it alone."""
+
+    cause: str
+    weight: float
+    specific: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class ChoiceInfo:
     value: str
@@ -24,7 +34,7 @@ class ChoiceInfo:
     because: str
     triage: str = ""
     triage_message: str = ""
-    evidence: tuple[tuple[str, float], ...] = ()
+    evidence: tuple[EvidenceInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,87 @@ class CauseInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionInfo:
+    """Holds when at least `at_least` of the answered values are in `values`; a skipped
+    question never holds."""
+
+    question: str
+    values: frozenset[str]
+    at_least: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """Fires when every group holds; a group holds when any one of its conditions does."""
+
+    slug: str
+    name: str
+    groups: tuple[tuple[ConditionInfo, ...], ...]
+    level: str = ""
+    message: str = ""
+    serious: bool = False
+    evidence: tuple[tuple[str, float], ...] = ()
+
+
+class RuleDraft(NamedTuple):
+    """A rule as stored (database rows or a seed file), before it is checked against the
+    questions: `conditions` are (group, question key, values, at_least)."""
+
+    slug: str
+    name: str
+    level: str
+    message: str
+    serious: bool
+    active: bool
+    conditions: tuple[tuple[int, str, tuple[str, ...], int], ...]
+    evidence: tuple[tuple[str, float], ...]
+
+
+def rule_problem(draft: RuleDraft, questions: Mapping[str, QuestionInfo]) -> str:
+    """Why a stored rule cannot be applied (shown in the rules report), or "" when it can."""
+    if not draft.conditions:
+        return "it has no conditions"
+    for _, key, values, _ in draft.conditions:
+        question = questions.get(key)
+        if question is None:
+            return f"its condition names the unknown question {key!r}"
+        if not question.active:
+            return f"its condition names the inactive question {key!r}"
+        unknown = [v for v in values if v not in question.choices]
+        if unknown:
+            return f"its condition on {key!r} names the deleted or unknown answer {unknown[0]!r}"
+    return ""
+
+
+def build_rules(
+    drafts: Iterable[RuleDraft], questions: Mapping[str, QuestionInfo], causes: Iterable[str]
+) -> tuple[RuleInfo, ...]:
+    """The rules the engine applies: active ones whose conditions all name existing active
+    questions and existing answers (the others are skipped, and flagged in the rules report).
+    Evidence for a cause missing from the snapshot (unpublished) is dropped."""
+    known = set(causes)
+    rules = []
+    for draft in drafts:
+        if not draft.active or rule_problem(draft, questions):
+            continue
+        groups: dict[int, list[ConditionInfo]] = {}
+        for group, key, values, at_least in draft.conditions:
+            groups.setdefault(group, []).append(ConditionInfo(key, frozenset(values), at_least))
+        rules.append(
+            RuleInfo(
+                draft.slug,
+                draft.name,
+                tuple(tuple(conditions) for _, conditions in sorted(groups.items())),
+                draft.level,
+                draft.message,
+                draft.serious,
+                tuple(sorted((slug, weight) for slug, weight in draft.evidence if slug in known)),
+            )
+        )
+    return tuple(rules)
+
+
+@dataclass(frozen=True, slots=True)
 class Knowledge:
     """An immutable snapshot of the published knowledge base.
 
@@ -76,3 +167,4 @@ class Knowledge:
     causes: Mapping[str, CauseInfo]
     version: int = 0
     steps: tuple[StepInfo, ...] = ()
+    rules: tuple[RuleInfo, ...] = ()
