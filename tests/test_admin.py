@@ -23,6 +23,8 @@ from legs.knowledge.models import (
     KnowledgeRevision,
     Question,
     Remedy,
+    Rule,
+    RuleCondition,
     Source,
     Step,
 )
@@ -32,6 +34,7 @@ from tests.factories import (
     make_choice,
     make_evidence,
     make_question,
+    make_rule,
     make_staff,
     make_step,
     make_superuser,
@@ -105,6 +108,7 @@ def populate(rows: int) -> None:
         make_evidence(choice, cause, n % 10)
         faq = Faq.objects.create(slug=f"faq-{n}", question=f"Question {n}?", answer="Answer.")
         faq.causes.add(cause)
+        make_rule(f"rule-{n}", (question, ["yes"]), evidence=((cause, 2),))
 
 
 # SMOKE TESTS: every registered model ---------------------------------------------------
@@ -158,6 +162,41 @@ def evidence_post() -> dict[str, Any]:
     return {"choice": str(choice.pk), "cause": str(make_cause("worn-shoes").pk), "weight": "2.5"}
 
 
+def rule_post() -> dict[str, Any]:
+    """A rule on two questions with their answers, made once however often it is called."""
+    legs = Question.objects.filter(key="legs").first()
+    risks = Question.objects.filter(key="risk_factors").first()
+    if legs is None or risks is None:
+        legs = make_question("legs", kind="single")
+        make_choice(legs, "one")
+        risks = make_question("risk_factors", kind="multi")
+        for value in ("smoker", "diabetes", "previous_clot"):
+            make_choice(risks, value)
+        make_cause("venous-insufficiency")
+    return {
+        "name": "Possible clot",
+        "slug": "possible-clot",
+        "level": "urgent",
+        "message": "Get medical help today.",
+        "serious": "on",
+        "order": "10",
+        "active": "on",
+        "note": "One leg with a clot risk.",
+        "conditions-TOTAL_FORMS": "2",
+        "conditions-0-group": "1",
+        "conditions-0-question": str(legs.pk),
+        "conditions-0-values": "one",
+        "conditions-0-at_least": "1",
+        "conditions-1-group": "2",
+        "conditions-1-question": str(risks.pk),
+        "conditions-1-values": "smoker, diabetes previous_clot",
+        "conditions-1-at_least": "2",
+        "evidence-TOTAL_FORMS": "1",
+        "evidence-0-cause": str(Cause.objects.get(slug="venous-insufficiency").pk),
+        "evidence-0-weight": "2",
+    }
+
+
 def faq_post() -> dict[str, Any]:
     return {
         "question": "Do compression socks help?",
@@ -188,6 +227,7 @@ SMOKE: list[tuple[type[Model], Callable[[], dict[str, Any]], str]] = [
     (Evidence, evidence_post, "weight"),
     (Faq, faq_post, "slug"),
     (Remedy, remedy_post, "title"),
+    (Rule, rule_post, "slug"),
 ]
 
 
@@ -217,6 +257,7 @@ SEARCH = {
     Evidence: "cause-1",
     Faq: "faq-1",
     Remedy: "Remedy 1",
+    Rule: "rule-1",
 }
 
 
@@ -414,7 +455,7 @@ def test_an_admin_edit_changes_what_the_engine_scores_with(admin_client: Client)
     choice = make_choice(make_question("shoe_distance"), "over_800km")
     make_evidence(choice, cause, 3)
     assert get_knowledge().questions["shoe_distance"].choices["over_800km"].evidence == (
-        ("worn-shoes", 3.0),
+        ("worn-shoes", 3.0, True),
     )
     page = admin_client.get(url(Choice, "change", choice.pk))
     data = form_data(page)
@@ -428,7 +469,7 @@ def test_an_admin_edit_changes_what_the_engine_scores_with(admin_client: Client)
     response = admin_client.post(url(Choice, "change", choice.pk), data)
     assert response.status_code == 302
     info = get_knowledge().questions["shoe_distance"].choices["over_800km"]
-    assert info.evidence == (("worn-shoes", 7.0),)
+    assert info.evidence == (("worn-shoes", 7.0, True),)
     assert (info.triage, info.triage_message) == ("soon", "Book a check-up.")
 
 
@@ -461,6 +502,7 @@ CHANGELIST_QUERIES = [
     (Faq, 5),  # related-cause count annotated
     (Remedy, 5),  # cause joined (list_select_related)
     (KnowledgeRevision, 5),
+    (Rule, 5),  # condition count annotated
 ]
 
 
@@ -543,8 +585,10 @@ def test_rules_report_queries_do_not_grow_with_rows(
     admin_client: Client, django_assert_num_queries: Any, rows: int
 ) -> None:
     populate(rows)
-    # session, user, causes, evidence with answers and questions, questions pointing nowhere
-    with django_assert_num_queries(5):
+    # session, user, causes, evidence with answers and questions, rules, their conditions
+    # with questions, their evidence with causes, the answers of those questions, questions
+    # pointing nowhere
+    with django_assert_num_queries(9):
         response = admin_client.get(RULES_URL)
     assert response.status_code == 200
 
@@ -583,3 +627,171 @@ def test_reviewed_on_round_trips_through_the_admin(admin_client: Client) -> None
     assert response.status_code == 302
     cause.refresh_from_db()
     assert cause.reviewed_on == dt.date(2026, 2, 3)
+
+
+# RULES OVER SEVERAL ANSWERS ------------------------------------------------------------
+
+
+def test_a_rule_added_in_the_admin_is_what_the_engine_applies(admin_client: Client) -> None:
+    page = admin_client.get(url(Rule, "add"))
+    response = admin_client.post(url(Rule, "add"), {**form_data(page), **rule_post()})
+    assert response.status_code == 302
+    rule = Rule.objects.get(slug="possible-clot")
+    assert [(c.group, c.values, c.at_least) for c in rule.conditions.order_by("group")] == [
+        (1, ["one"], 1),
+        (2, ["smoker", "diabetes", "previous_clot"], 2),
+    ]
+    [applied] = get_knowledge().rules
+    assert (applied.slug, applied.level, applied.serious) == ("possible-clot", "urgent", True)
+    # The change page shows the values as typed, and saves unchanged.
+    change = admin_client.get(url(Rule, "change", rule.pk))
+    assert change.status_code == 200
+    assert 'value="smoker, diabetes, previous_clot"' in change.content.decode()
+    again = admin_client.post(url(Rule, "change", rule.pk), form_data(change))
+    assert again.status_code == 302
+    assert RuleCondition.objects.get(group=2).values == ["smoker", "diabetes", "previous_clot"]
+
+
+def rule_errors(admin_client: Client, **changes: str) -> tuple[dict[str, Any], list[Any]]:
+    """The rule form's and the inlines' errors for rule_post() with `changes`."""
+    page = admin_client.get(url(Rule, "add"))
+    response = admin_client.post(url(Rule, "add"), {**form_data(page), **rule_post(), **changes})
+    assert response.status_code == 200
+    assert not Rule.objects.exists()
+    formsets = [inline.formset for inline in response.context["inline_admin_formsets"]]
+    return dict(response.context["adminform"].form.errors), [
+        *inline_errors(response),
+        *(e for f in formsets for e in f.non_form_errors()),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        (
+            {"conditions-0-values": "one, three"},
+            "values",
+            "“three” is not an answer to the question legs",
+        ),
+        ({"conditions-0-values": " , "}, "values", "This field is required"),
+        (
+            {"conditions-0-at_least": "2"},
+            "at_least",
+            "Only a pick-all question",
+        ),
+        ({"conditions-1-at_least": "4"}, "at_least", "Only 3 answers are listed"),
+        ({"conditions-1-at_least": "0"}, "at_least", "greater than or equal to 1"),
+    ],
+)
+def test_rule_admin_refuses_a_condition_that_cannot_be_right(
+    admin_client: Client, changes: dict[str, str], field: str, words: str
+) -> None:
+    form_errors, inline = rule_errors(admin_client, **changes)
+    assert form_errors == {}
+    [errors] = inline
+    assert list(errors) == [field]
+    assert words in " ".join(errors[field])
+
+
+def test_rule_admin_refuses_a_level_without_a_message_and_the_reverse(admin_client: Client) -> None:
+    assert list(rule_errors(admin_client, message=" ")[0]) == ["message"]
+    assert list(rule_errors(admin_client, level="")[0]) == ["level"]
+    assert list(rule_errors(admin_client, level="", message="", serious="on")[0]) == ["serious"]
+
+
+def test_rule_admin_refuses_a_rule_without_conditions(admin_client: Client) -> None:
+    _, inline = rule_errors(admin_client, **{"conditions-TOTAL_FORMS": "0"})
+    assert "Please submit at least 1 form." in str(inline)
+
+
+def test_evidence_inlines_show_whether_an_answer_is_specific(admin_client: Client) -> None:
+    choice = make_choice(make_question("feel"), "heavy")
+    evidence = make_evidence(choice, make_cause("overtraining"), 2)
+    page = admin_client.get(url(Choice, "change", choice.pk))
+    assert 'name="evidence-0-specific"' in page.content.decode()
+    data = form_data(page)
+    del data["evidence-0-specific"]
+    assert admin_client.post(url(Choice, "change", choice.pk), data).status_code == 302
+    evidence.refresh_from_db()
+    assert not evidence.specific
+    cause_page = admin_client.get(url(Cause, "change", evidence.cause_id)).content.decode()
+    assert 'name="evidence-0-specific"' in cause_page
+    question_page = admin_client.get(url(Question, "change", choice.question_id))
+    assert "overtraining (+2.0, general)" in question_page.content.decode()
+
+
+def test_rules_report_says_which_answers_fire_each_rule(admin_client: Client) -> None:
+    legs = make_question("legs", text="Which legs?")
+    make_choice(legs, "one", label="One leg")
+    risks = make_question("risk_factors", kind="multi")
+    make_choice(risks, "smoker", label="I smoke")
+    make_choice(risks, "diabetes", label="Diabetes")
+    cause = make_cause("venous-insufficiency")
+    rule = make_rule(
+        "clot", (legs, ["one"]), (risks, ["smoker", "diabetes"], 2), evidence=((cause, 3),)
+    )
+    response = admin_client.get(RULES_URL)
+    [row] = response.context["report"].rules
+    assert (row.rule, row.skipped, row.never) == (rule, "", "")
+    assert [[c.answers for c in group] for group in row.groups] == [
+        [[("one", "One leg")]],
+        [[("smoker", "I smoke"), ("diabetes", "Diabetes")]],
+    ]
+    html = response.content.decode()
+    assert "Which legs?" in html
+    assert "at least 2 of" in html
+    # The cause only a rule points to is reachable.
+    assert cause not in response.context["report"].unreachable
+
+
+def test_rules_report_flags_rules_that_can_never_fire(admin_client: Client) -> None:
+    legs = make_question("legs")
+    make_choice(legs, "one")
+    make_choice(legs, "both")
+    risks = make_question("risk_factors", kind="multi")
+    make_choice(risks, "smoker")
+    make_choice(risks, "none")
+    retired = make_question("retired", active=False)
+    make_choice(retired, "yes")
+    make_rule("fine", (legs, ["one"]))
+    make_rule("contradiction", (legs, ["one"]), (legs, ["both"]))
+    make_rule("none-and-more", (risks, ["none"]), (risks, ["smoker"]))
+    make_rule("too-many", (risks, ["smoker", "none"], 2))
+    make_rule("no-values", (legs, []))
+    make_rule("inactive-question", (retired, ["yes"]))
+    make_rule("no-conditions")
+    make_rule("switched-off", (legs, []), active=False)
+    response = admin_client.get(RULES_URL)
+    report = response.context["report"]
+    problems = {row.rule.slug: row.skipped or row.never for row in report.rule_problems}
+    assert problems == {
+        "contradiction": "it needs two different answers to the pick-one question 'legs'",
+        "none-and-more": "it needs 'none' and another answer to the question 'risk_factors'",
+        "too-many": "condition 1: it needs 2 of only 1 possible answers to 'risk_factors'",
+        "no-values": "condition 1: it lists no answers to 'legs'",
+        "inactive-question": "its condition names the inactive question 'retired'",
+        "no-conditions": "it has no conditions",
+    }
+    html = response.content.decode()
+    assert "can never fire: it needs two different answers" in html
+    assert "is skipped by the assessment: its condition names the inactive question" in html
+    assert "(inactive: never applied)" in html
+
+
+def test_a_rule_naming_a_deleted_answer_is_skipped_and_flagged_never_a_500(
+    admin_client: Client,
+) -> None:
+    legs = make_question("legs")
+    make_choice(legs, "one")
+    gone = make_choice(legs, "both")
+    make_rule("both-legs", (legs, ["both", "one"]))
+    assert [r.slug for r in get_knowledge().rules] == ["both-legs"]
+    gone.delete()
+    assert get_knowledge().rules == ()
+    response = admin_client.get(RULES_URL)
+    assert response.status_code == 200
+    [row] = response.context["report"].rule_problems
+    assert row.skipped == "its condition on 'legs' names the deleted or unknown answer 'both'"
+    assert "both (no such answer)" in response.content.decode()
+    rule_page = admin_client.get(url(Rule, "change", row.rule.pk))
+    assert rule_page.status_code == 200

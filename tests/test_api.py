@@ -106,6 +106,33 @@ def test_an_emergency_assessment_lists_no_causes(client: Client) -> None:
     assert body["causes"] == []
 
 
+def test_a_rule_warning_comes_with_the_answers_that_fired_it(client: Client) -> None:
+    from legs.knowledge.models import Question
+    from tests.factories import make_rule
+
+    make_rule(
+        "test-one-leg-with-risk",
+        (Question.objects.get(key="legs"), ["one"]),
+        (Question.objects.get(key="risk_factors"), ["hormonal_contraception_or_hrt"]),
+        serious=True,
+    )
+    answers = {**SELF_CARE, "legs": "one", "risk_factors": ["hormonal_contraception_or_hrt"]}
+    body = post_json(client, f"{V1}/assessments", {"answers": answers}).json()
+    assert body == assess(answers, get_knowledge()).to_dict()
+    warning = body["warnings"][0]
+    assert set(warning) == {"rule", "level", "message", "serious", "because"}
+    assert (warning["rule"], warning["level"], warning["serious"]) == (
+        "test-one-leg-with-risk",
+        "soon",
+        True,
+    )
+    assert [(r["question"], r["value"]) for r in warning["because"]] == [
+        ("legs", "one"),
+        ("risk_factors", "hormonal_contraception_or_hrt"),
+    ]
+    assert {c["band"] for c in body["causes"]} == {"possible"}
+
+
 @pytest.mark.parametrize("path", ["/assessments", "/episodes"])
 def test_answers_without_the_warning_signs_are_refused(
     client: Client, owner_token: dict[str, str], path: str

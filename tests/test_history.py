@@ -1010,3 +1010,41 @@ def test_the_result_shown_again_with_form_errors_is_never_kept_by_a_browser(
     assert response.context["save_form"].has_error("heaviness")
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
+
+
+# -- warnings from rules over several answers ------------------------------------------------
+
+SERIOUS_MESSAGE = "One heavy leg with a clot risk: see a doctor before running again."
+
+
+def make_serious_episode(owner: User) -> Episode:
+    from legs.knowledge.models import Question
+    from tests.factories import make_rule
+
+    make_rule(
+        "test-one-leg-with-risk",
+        (Question.objects.get(key="legs"), ["one"]),
+        (Question.objects.get(key="risk_factors"), ["hormonal_contraception_or_hrt"]),
+        message=SERIOUS_MESSAGE,
+        serious=True,
+    )
+    answers = {**TIRED, "legs": "one", "risk_factors": ["hormonal_contraception_or_hrt"]}
+    episode = make_episode(owner, answers)
+    assert episode.shown_result().serious
+    return episode
+
+
+@pytest.mark.parametrize("view", ["history:detail", "history:print"])
+def test_a_saved_rule_warning_is_shown_with_the_answers_behind_it(
+    owner_client: Client, owner: User, view: str
+) -> None:
+    episode = make_serious_episode(owner)
+    page = " ".join(owner_client.get(reverse(view, args=[episode.pk])).content.decode().split())
+    legs = Choice.objects.get(question__key="legs", value="one").because
+    assert SERIOUS_MESSAGE in page
+    assert f"Because you said: {legs};" in page
+    # The warning comes before any cause, and no cause is called likely.
+    assert page.index(SERIOUS_MESSAGE) < page.index("Possible causes")
+    assert "Likely causes" not in page
+    assert "(likely)" not in page
+    assert "text-bg-success" not in page

@@ -18,7 +18,7 @@ from legs.assessment.engine import assess
 from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, SKIP_LABEL
 from legs.knowledge.models import Choice, Evidence, Question, Step
 from legs.knowledge.published import get_knowledge
-from tests.factories import make_user
+from tests.factories import make_rule, make_user
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -589,3 +589,73 @@ def test_the_result_page_is_not_cached(client: Client) -> None:
     response = client.get(reverse("assessment:result"))
     assert "no-store" in response["Cache-Control"]
     assert "no-store" in client.get(step_url("safety"))["Cache-Control"]
+
+
+# -- rules over several answers on the result page -----------------------------------------
+
+ONE_LEG_ON_THE_PILL = {
+    **SELF_CARE,
+    "legs": "one",
+    "risk_factors": ["hormonal_contraception_or_hrt"],
+}
+RULE_MESSAGE = "One heavy leg with a clot risk needs a doctor's check before more running."
+
+
+def make_clot_rule(**extra: Any) -> Any:
+    return make_rule(
+        "test-one-leg-with-risk",
+        (Question.objects.get(key="legs"), ["one"]),
+        (Question.objects.get(key="risk_factors"), ["hormonal_contraception_or_hrt", "pregnant"]),
+        message=RULE_MESSAGE,
+        **extra,
+    )
+
+
+def test_a_serious_rule_leads_the_page_and_no_cause_is_called_likely(client: Client) -> None:
+    walk_wizard(client, ONE_LEG_ON_THE_PILL)
+    assert "likely" in {c["band"] for c in stored(client)["result"]["causes"]}
+    make_clot_rule(serious=True)
+    client.get(reverse("assessment:wizard") + "?reset=1")
+    walk_wizard(client, ONE_LEG_ON_THE_PILL)
+    result = stored(client)["result"]
+    assert result["triage"] == "soon"
+    assert result["warnings"][0]["rule"] == "test-one-leg-with-risk"
+    assert {c["band"] for c in result["causes"]} == {"possible"}
+    response = client.get(reverse("assessment:result"))
+    assert response.context["serious"]
+    page = text(response)
+    # The warning, with the answers behind it, comes before any cause.
+    warning = page.index(RULE_MESSAGE)
+    assert warning < page.index("What may be making your legs heavy")
+    because = page[warning : page.index("What may be making your legs heavy")]
+    reasons = [
+        Choice.objects.get(question__key="legs", value="one").because,
+        Choice.objects.get(
+            question__key="risk_factors", value="hormonal_contraception_or_hrt"
+        ).because,
+    ]
+    assert f"Because you said: {reasons[0]}; {reasons[1]}." in " ".join(because.split())
+    assert 'class="badge band-likely' not in page
+    assert "The most likely first" not in page
+
+
+def test_a_rule_that_is_not_serious_keeps_the_likely_label(client: Client) -> None:
+    make_clot_rule()
+    walk_wizard(client, ONE_LEG_ON_THE_PILL)
+    response = client.get(reverse("assessment:result"))
+    assert not response.context["serious"]
+    page = text(response)
+    assert RULE_MESSAGE in page
+    assert "Likely" in page
+
+
+def test_an_urgent_rule_ends_the_wizard_with_its_warning_and_no_causes(client: Client) -> None:
+    make_clot_rule(level="urgent")
+    response, seen = walk_wizard(client, ONE_LEG_ON_THE_PILL)
+    assert seen == STEPS
+    result = stored(client)["result"]
+    assert (result["triage"], result["causes"]) == ("urgent", [])
+    page = text(client.get(reverse("assessment:result")))
+    assert "See a doctor today" in page
+    assert RULE_MESSAGE in page
+    assert "What may be making your legs heavy" not in page

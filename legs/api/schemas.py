@@ -41,17 +41,31 @@ class AssessmentIn(Input):
     )
 
 
-class WarningOut(Schema):
+class ReasonOut(Schema):
+    question: str
+    value: str
+    text: str
+
+
+class AnswerWarningOut(Schema):
+    """A warning sign given by one answer."""
+
     question: str
     value: str
     level: str
     message: str
 
 
-class ReasonOut(Schema):
-    question: str
-    value: str
-    text: str
+class RuleWarningOut(Schema):
+    """A warning from a rule that several answers together fired."""
+
+    rule: str = Field(description="The rule's stable identifier.")
+    level: str
+    message: str
+    serious: bool = Field(
+        description="At soon: the page leads with this warning and no cause is likely."
+    )
+    because: list[ReasonOut] = Field(description="The answers that fired the rule.")
 
 
 class RemedyOut(Schema):
@@ -73,7 +87,9 @@ class ResultOut(Schema):
     """The same JSON as `manage.py diagnose`."""
 
     triage: str = Field(description="self_care … emergency; see the warning-signs page.")
-    warnings: list[WarningOut]
+    warnings: list[AnswerWarningOut | RuleWarningOut] = Field(
+        description="Most serious first; within a level, serious rule warnings first."
+    )
     causes: list[RankedCauseOut] = Field(description="Empty when the runner needs help now.")
 
 

@@ -39,4 +39,6 @@ def result_context(result: Result) -> dict[str, Any]:
         "causes": causes,
         "more_causes": result.more_causes,
         "stops": result.stops,
+        # A serious rule fired at soon: the page leads with its warning, no cause is likely.
+        "serious": result.serious,
     }

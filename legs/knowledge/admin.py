@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -28,9 +29,13 @@ from .models import (
     KnowledgeRevision,
     Question,
     Remedy,
+    Rule,
+    RuleCondition,
+    RuleEvidence,
     Source,
     Step,
 )
+from .snapshot import ChoiceInfo, QuestionInfo, RuleDraft, never_fires, rule_problem
 
 
 def short_text() -> forms.Textarea:
@@ -134,12 +139,53 @@ class ChoiceForm(forms.ModelForm[Choice]):
 class EvidenceForm(forms.ModelForm[Evidence]):
     class Meta:
         model = Evidence
-        fields = ("choice", "cause", "weight")
+        fields = ("choice", "cause", "weight", "specific")
         help_texts = {
             "choice": "The answer that points to the cause. Type part of the question key "
             "or of the answer to search.",
             "cause": "The cause this answer points to (or away from, with a negative weight).",
         }
+
+
+class RuleForm(forms.ModelForm[Rule]):
+    class Meta:
+        model = Rule
+        fields = ("name", "slug", "level", "message", "serious", "order", "active", "note")
+        help_texts = {
+            "level": "How soon the runner needs a doctor when every condition below holds. "
+            "A rule only ever raises the result's level, never lowers it.",
+        }
+        widgets = {"message": short_text(), "note": short_text()}
+
+
+class ValuesField(forms.CharField):
+    """A list of answer values typed as “one, both”; a stored list is shown the same way."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        text = super().to_python(value) or ""
+        return list(dict.fromkeys(v for v in text.replace(",", " ").split() if v))
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class RuleConditionForm(forms.ModelForm[RuleCondition]):
+    values = ValuesField(
+        label="answers",
+        help_text="The answer values that satisfy the condition, separated by commas, e.g. "
+        "“recent_long_travel_or_surgery, previous_clot”.",
+    )
+
+    class Meta:
+        model = RuleCondition
+        fields = ("group", "question", "values", "at_least")
 
 
 class FaqForm(forms.ModelForm[Faq]):
@@ -274,7 +320,7 @@ class CauseEvidenceInline(admin.TabularInline[Evidence, Cause]):
     model = Evidence
     form = EvidenceForm
     extra = 0
-    fields = ("choice", "question_text", "weight")
+    fields = ("choice", "question_text", "weight", "specific")
     readonly_fields = ("question_text",)
     autocomplete_fields = ("choice",)
     verbose_name = "answer pointing to this cause"
@@ -401,8 +447,11 @@ class ChoiceInline(admin.StackedInline[Choice, Question]):
     def points_to(self, obj: Choice) -> str:
         if not obj.pk:
             return "–"
-        rows = [(e.cause.slug, f"{e.weight:+}") for e in obj.evidence.all()]
-        return format_html_join(", ", "{} ({})", rows) or "nothing"
+        rows = [
+            (e.cause.slug, f"{e.weight:+}", "" if e.specific else ", general")
+            for e in obj.evidence.all()
+        ]
+        return format_html_join(", ", "{} ({}{})", rows) or "nothing"
 
 
 class QuestionInline(admin.TabularInline[Question, Step]):
@@ -453,7 +502,7 @@ class ChoiceEvidenceInline(admin.TabularInline[Evidence, Choice]):
     model = Evidence
     form = EvidenceForm
     extra = 1
-    fields = ("cause", "weight")
+    fields = ("cause", "weight", "specific")
     autocomplete_fields = ("cause",)
     verbose_name = "cause this answer points to"
     verbose_name_plural = "causes this answer points to (evidence)"
@@ -506,8 +555,8 @@ class ChoiceAdmin(admin.ModelAdmin[Choice]):
 @admin.register(Evidence)
 class EvidenceAdmin(admin.ModelAdmin[Evidence]):
     form = EvidenceForm
-    list_display = ("cause", "question_key", "choice_label", "weight")
-    list_filter = ("cause", WeightListFilter, "choice__question__step")
+    list_display = ("cause", "question_key", "choice_label", "weight", "specific")
+    list_filter = ("cause", WeightListFilter, "specific", "choice__question__step")
     list_select_related = ("cause", "choice__question")
     search_fields = (
         "cause__name",
@@ -526,6 +575,86 @@ class EvidenceAdmin(admin.ModelAdmin[Evidence]):
     @admin.display(description="answer", ordering="choice__label")
     def choice_label(self, obj: Evidence) -> str:
         return obj.choice.label
+
+
+# RULES OVER SEVERAL ANSWERS ------------------------------------------------------------
+
+
+class RuleConditionInline(admin.TabularInline[RuleCondition, Rule]):
+    model = RuleCondition
+    form = RuleConditionForm
+    extra = 1
+    min_num = 1
+    fields = ("group", "question", "values", "at_least", "answers_to_pick")
+    readonly_fields = ("answers_to_pick",)
+    autocomplete_fields = ("question",)
+    verbose_name = "condition"
+    verbose_name_plural = (
+        "conditions (the same group number: any one is enough; every group must hold)"
+    )
+
+    def get_formset(
+        self, request: HttpRequest, obj: Rule | None = None, **kwargs: Any
+    ) -> type[BaseInlineFormSet[RuleCondition, Rule, Any]]:
+        # A rule without conditions would never fire: the page says so instead of saving.
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RuleCondition]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("question")
+            .prefetch_related(Prefetch("question__choices", Choice.objects.order_by("order", "pk")))
+        )
+
+    @admin.display(description="answers of the question")
+    def answers_to_pick(self, obj: RuleCondition) -> str:
+        if not obj.pk:
+            return "–"
+        return ", ".join(c.value for c in obj.question.choices.all()) or "none"
+
+
+class RuleEvidenceInline(admin.TabularInline[RuleEvidence, Rule]):
+    model = RuleEvidence
+    extra = 0
+    fields = ("cause", "weight")
+    autocomplete_fields = ("cause",)
+    verbose_name = "cause the combination points to"
+    verbose_name_plural = "causes the combination points to (evidence)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RuleEvidence]:
+        return super().get_queryset(request).select_related("cause")
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin[Rule]):
+    form = RuleForm
+    list_display = ("name", "slug", "level", "serious", "active", "order", "condition_count")
+    list_filter = ("level", "serious", "active")
+    search_fields = ("name", "slug", "message", "note")
+    ordering = ("order", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (RuleConditionInline, RuleEvidenceInline)
+    save_on_top = True
+    fieldsets = (
+        (None, {"fields": ("name", "slug", ("order", "active"), "note")}),
+        (
+            "When it fires",
+            {
+                "fields": ("level", "message", "serious"),
+                "description": "The rule fires when every condition group below holds. Its "
+                "warning is shown with the answers that fired it; for emergency and urgent no "
+                "causes are shown. The rules report lists what fires each rule.",
+            },
+        ),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Rule]:
+        return super().get_queryset(request).annotate(condition_total=Count("conditions"))
+
+    @admin.display(description="conditions", ordering="condition_total")
+    def condition_count(self, obj: Rule) -> int:
+        return int(getattr(obj, "condition_total", 0))
 
 
 # FAQ, REMEDIES, REVISION ---------------------------------------------------------------
@@ -589,10 +718,35 @@ class KnowledgeRevisionAdmin(admin.ModelAdmin[KnowledgeRevision]):
 class CauseRules:
     cause: Cause
     evidence: list[Evidence] = field(default_factory=list)
+    # A rule the engine applies points to this cause.
+    from_rules: bool = False
 
     @property
     def reachable(self) -> bool:
-        return any(e.weight > 0 and e.choice.question.active for e in self.evidence)
+        return self.from_rules or any(
+            e.weight > 0 and e.specific and e.choice.question.active for e in self.evidence
+        )
+
+
+@dataclass
+class ConditionRow:
+    condition: RuleCondition
+    # (value, label or "" when the question has no such answer)
+    answers: list[tuple[str, str]]
+
+
+@dataclass
+class RuleRow:
+    rule: Rule
+    groups: list[list[ConditionRow]]
+    # Why the assessment skips it (an unknown answer, an inactive question), or "".
+    skipped: str = ""
+    # Why it can never fire although it is applied, or "".
+    never: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.rule.active and not self.skipped
 
 
 @dataclass
@@ -601,10 +755,71 @@ class RulesReport:
     unreachable: list[Cause]
     questions_pointing_nowhere: list[Question]
     inactive_evidence: list[Evidence]
+    rules: list[RuleRow] = field(default_factory=list)
+
+    @property
+    def rule_problems(self) -> list[RuleRow]:
+        return [r for r in self.rules if r.rule.active and (r.skipped or r.never)]
+
+
+def build_rule_rows() -> list[RuleRow]:
+    """Every rule with its conditions in words, and what keeps it from firing, in four
+    queries: rules, their conditions with questions, their evidence, the questions' answers."""
+    rules = list(
+        Rule.objects.prefetch_related(
+            Prefetch(
+                "conditions",
+                RuleCondition.objects.select_related("question").order_by("group", "pk"),
+            ),
+            Prefetch("evidence", RuleEvidence.objects.select_related("cause")),
+        ).order_by("order", "slug")
+    )
+    named = {c.question for rule in rules for c in rule.conditions.all()}
+    labels: dict[int, dict[str, str]] = {q.pk: {} for q in named}
+    for question_id, value, label in Choice.objects.filter(question__in=named).values_list(
+        "question_id", "value", "label"
+    ):
+        labels[question_id][value] = label
+    questions = {
+        q.key: QuestionInfo(
+            q.key,
+            q.text,
+            q.kind,
+            "",
+            {v: ChoiceInfo(v, label, "") for v, label in labels[q.pk].items()},
+            q.active,
+        )
+        for q in named
+    }
+    rows = []
+    for rule in rules:
+        groups: dict[int, list[ConditionRow]] = {}
+        conditions = []
+        for condition in rule.conditions.all():
+            values = condition.values if isinstance(condition.values, list) else []
+            known = labels[condition.question_id]
+            answers = [(str(v), known.get(str(v), "")) for v in values]
+            groups.setdefault(condition.group, []).append(ConditionRow(condition, answers))
+            conditions.append(
+                (
+                    condition.group,
+                    condition.question.key,
+                    tuple(map(str, values)),
+                    condition.at_least,
+                )
+            )
+        draft = RuleDraft(
+            rule.slug, rule.name, rule.level, rule.message, rule.serious, rule.active,
+            tuple(conditions), (),
+        )  # fmt: skip
+        skipped = rule_problem(draft, questions)
+        never = "" if skipped else never_fires(draft, questions)
+        rows.append(RuleRow(rule, [g for _, g in sorted(groups.items())], skipped, never))
+    return rows
 
 
 def build_rules_report() -> RulesReport:
-    """The engine's rules in one view, in three queries whatever the size."""
+    """The engine's rules in one view, in seven queries whatever the size."""
     causes = {c.pk: CauseRules(c) for c in Cause.objects.order_by("order", "name")}
     evidence = Evidence.objects.select_related("choice__question").order_by(
         "-weight", "choice__question__key", "choice__order"
@@ -616,11 +831,18 @@ def build_rules_report() -> RulesReport:
         rules.evidence.append(row)
         if not row.choice.question.active:
             inactive.append(row)
+    rule_rows = build_rule_rows()
+    for rule_row in rule_rows:
+        if rule_row.applied and not rule_row.never:
+            for rule_evidence in rule_row.rule.evidence.all():
+                if rule_evidence.weight > 0:
+                    causes[rule_evidence.cause_id].from_rules = True
     answers_with_evidence = Evidence.objects.filter(choice__question=OuterRef("pk"))
     warning_answers = Choice.objects.filter(question=OuterRef("pk")).exclude(triage="")
+    in_rules = RuleCondition.objects.filter(question=OuterRef("pk"))
     pointing_nowhere = (
         Question.objects.active()
-        .filter(~Exists(answers_with_evidence), ~Exists(warning_answers))
+        .filter(~Exists(answers_with_evidence), ~Exists(warning_answers), ~Exists(in_rules))
         .select_related("step")
         .order_by("step__order", "order", "pk")
     )
@@ -629,4 +851,5 @@ def build_rules_report() -> RulesReport:
         unreachable=[r.cause for r in causes.values() if not r.reachable],
         questions_pointing_nowhere=list(pointing_nowhere),
         inactive_evidence=sorted(inactive, key=lambda e: (e.choice.question.key, e.cause.name)),
+        rules=rule_rows,
     )

@@ -126,6 +126,54 @@ def rule_problem(draft: RuleDraft, questions: Mapping[str, QuestionInfo]) -> str
     return ""
 
 
+def never_fires(draft: RuleDraft, questions: Mapping[str, QuestionInfo]) -> str:
+    """Why a rule the engine applies can still never fire, or "" (for the rules report).
+
+    Finds the mistakes an editor can make in the admin: a group whose every condition is
+    impossible (no answers listed, more answers needed than listed, several answers to a
+    pick-one question, several alongside "none"), and two groups that need different
+    answers to the same pick-one question (or "none" and another answer to a pick-all one).
+    """
+    groups: dict[int, list[tuple[str, frozenset[str], int]]] = {}
+    for group, key, values, at_least in draft.conditions:
+        groups.setdefault(group, []).append((key, frozenset(values), at_least))
+    for n, (_, conditions) in enumerate(sorted(groups.items()), start=1):
+        problems = [
+            _impossible(questions[key], values, at_least) for key, values, at_least in conditions
+        ]
+        if all(problems):
+            return f"condition {n}: {problems[0]}"
+    # Groups that each name one question only: the answers that question must have.
+    needs: dict[str, list[frozenset[str]]] = {}
+    for conditions in groups.values():
+        keys = {key for key, _, _ in conditions}
+        if len(keys) == 1:
+            key = next(iter(keys))
+            needs.setdefault(key, []).append(frozenset().union(*(v for _, v, _ in conditions)))
+    for key, wanted in needs.items():
+        if len(wanted) < 2:
+            continue
+        question = questions[key]
+        if question.kind != MULTI and not frozenset.intersection(*wanted):
+            return f"it needs two different answers to the pick-one question {key!r}"
+        only_none = [w for w in wanted if w == {NONE_VALUE}]
+        if question.kind == MULTI and only_none and any(NONE_VALUE not in w for w in wanted):
+            return f"it needs {NONE_VALUE!r} and another answer to the question {key!r}"
+    return ""
+
+
+def _impossible(question: QuestionInfo, values: frozenset[str], at_least: int) -> str:
+    if not values:
+        return f"it lists no answers to {question.key!r}"
+    if at_least > 1 and question.kind != MULTI:
+        return f"it needs {at_least} answers to the pick-one question {question.key!r}"
+    # "none" cannot be ticked with anything else.
+    most = 1 if values == {NONE_VALUE} else len(values - {NONE_VALUE})
+    if at_least > most:
+        return f"it needs {at_least} of only {most} possible answers to {question.key!r}"
+    return ""
+
+
 def build_rules(
     drafts: Iterable[RuleDraft], questions: Mapping[str, QuestionInfo], causes: Iterable[str]
 ) -> tuple[RuleInfo, ...]:
