@@ -707,3 +707,17 @@ def test_help_now_wording_names_the_emergency_numbers_of_several_countries(
     assert "999, 112 or 911" in message, where
     if level == Triage.URGENT:
         assert "today" in message or "same day" in message, where
+
+
+def test_the_swollen_leg_warning_sends_an_injured_leg_to_the_emergency_department() -> None:
+    # The wizard stops at this urgent answer before it asks about an injury, so the wording
+    # itself must carry the compartment-after-injury rule's advice.
+    message = SEED.questions["warning_signs"].choices["one_leg_swollen_painful"].triage_message
+    assert "after a fall, a knock or a broken bone" in message
+    assert "emergency department now" in message
+
+
+def test_the_overdrinking_warning_says_not_to_drink_more() -> None:
+    message = SEED.questions["warning_signs"].choices["confusion_after_overdrinking"]
+    assert "Do not drink more water" in message.triage_message
+    assert "even if you do not think you drank a lot" in message.triage_message
