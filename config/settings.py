@@ -223,6 +223,18 @@ RATELIMIT_FAIL_OPEN = True
 # once (0 = off). Off under pytest, where tests count the queries of each render.
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0 if TESTING else 300)
 
+# KNOWLEDGE EDITING
+# Before an editor's change to questions, answers, weights or rules is saved, the admin scores
+# these runner stories with it and shows those whose result would change (see
+# legs/assessment/admin.py). They are the public vignettes the tests also run; the image keeps
+# the file (.dockerignore leaves tests/data in).
+SAFETY_VIGNETTES_FILE = Path(
+    env.str(
+        "SAFETY_VIGNETTES_FILE",
+        default=str(BASE_DIR / "tests" / "data" / "vignettes_public.json"),
+    )
+)
+
 # INTERNATIONALISATION
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -104,6 +104,20 @@ def make_rule(
     return rule
 
 
+# The seed's answers for one heavy leg and a clot risk (the pill), and a rule over them.
+ONE_LEG_ON_THE_PILL = {"legs": "one", "risk_factors": ["hormonal_contraception_or_hrt"]}
+
+
+def make_one_leg_rule(**extra: Any) -> Rule:
+    """A rule on the seed's questions that fires on ONE_LEG_ON_THE_PILL (soon by default)."""
+    return make_rule(
+        "test-one-leg-with-risk",
+        (Question.objects.get(key="legs"), ["one"]),
+        (Question.objects.get(key="risk_factors"), ["hormonal_contraception_or_hrt", "pregnant"]),
+        **extra,
+    )
+
+
 # Accounts: logging in, emailed links, pages ----------------------------------------------
 
 

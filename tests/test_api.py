@@ -23,7 +23,7 @@ from legs.history.models import Episode, FollowUp
 from legs.history.services import RunContext, episode_create
 from legs.knowledge.models import Cause, Faq, KnowledgeRevision
 from legs.knowledge.published import get_knowledge
-from tests.factories import make_user
+from tests.factories import ONE_LEG_ON_THE_PILL, make_one_leg_rule, make_user
 
 ROOT = Path(__file__).resolve().parents[1]
 V1 = "/api/v1"
@@ -107,17 +107,11 @@ def test_an_emergency_assessment_lists_no_causes(client: Client) -> None:
 
 
 def test_a_rule_warning_comes_with_the_answers_that_fired_it(client: Client) -> None:
-    from legs.knowledge.models import Question, Rule
-    from tests.factories import make_rule
+    from legs.knowledge.models import Rule
 
     Rule.objects.all().delete()  # the seed's own clot rule would fire on the same answers
-    make_rule(
-        "test-one-leg-with-risk",
-        (Question.objects.get(key="legs"), ["one"]),
-        (Question.objects.get(key="risk_factors"), ["hormonal_contraception_or_hrt"]),
-        serious=True,
-    )
-    answers = {**SELF_CARE, "legs": "one", "risk_factors": ["hormonal_contraception_or_hrt"]}
+    make_one_leg_rule(serious=True)
+    answers = {**SELF_CARE, **ONE_LEG_ON_THE_PILL}
     body = post_json(client, f"{V1}/assessments", {"answers": answers}).json()
     assert body == assess(answers, get_knowledge()).to_dict()
     warning = body["warnings"][0]

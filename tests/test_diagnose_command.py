@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 
 from legs.assessment.engine import assess
 from legs.knowledge.published import get_knowledge
+from tests.factories import ONE_LEG_ON_THE_PILL, make_one_leg_rule
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,6 +118,80 @@ def test_invalid_answers_stop_with_a_message_naming_the_problem(
     assert out.getvalue() == ""
 
 
+def diagnose_text(text: str, tmp_path: Path) -> str:
+    """The error message for answers given as raw JSON text."""
+    path = tmp_path / "answers.json"
+    path.write_text(text, encoding="utf-8")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("diagnose", str(path), stdout=out)
+    assert out.getvalue() == ""
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.usefixtures("seeded")
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            '{"warning_signs": ["none"], "warmup": "none", "warmup": "good"}',
+            "answers.json has the key 'warmup' twice in one answers object",
+        ),
+        (
+            '[{"warning_signs": ["none"]}, {"legs": "one", "legs": "one"}]',
+            "has the key 'legs' twice",
+        ),
+        ('{"warning_signs": [["none"]]}', "answers.json is nested deeper than an answers object"),
+        ('[{"warning_signs": [["none"]]}]', "is nested deeper than a list of answer objects"),
+        ('{"legs": {"one": {"two": {}}}}', "is nested deeper than an answers object"),
+        (DEEP, "is nested deeper than a list of answer objects"),
+        ("{" * 50_000, "is nested deeper than an answers object"),
+        ('{"legs": "one"}', "Invalid answers: warning_signs: required"),
+        ("1" * 5_000, "answers.json is not valid JSON"),
+    ],
+    ids=[
+        "duplicate-key",
+        "duplicate-key-in-a-list",
+        "list-in-a-list",
+        "list-in-a-list-in-a-batch",
+        "objects-in-objects",
+        "absurdly-deep",
+        "absurdly-deep-unclosed",
+        "no-warning-signs",
+        "number-too-long",
+    ],
+)
+def test_bad_input_is_one_line_naming_the_problem(text: str, words: str, tmp_path: Path) -> None:
+    assert words in diagnose_text(text, tmp_path)
+
+
+@pytest.mark.usefixtures("seeded")
+def test_brackets_and_braces_inside_answers_text_are_not_nesting(tmp_path: Path) -> None:
+    # Unknown values are reported by name: the brackets inside them were not counted.
+    message = diagnose_text('{"warning_signs": ["[[{{ \\" ]]"], "legs": "}}]]"}', tmp_path)
+    assert "warning_signs: unknown value" in message
+    assert "legs: unknown value '}}]]'" in message
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_rule_warning_is_printed_with_the_answers_that_fired_it(tmp_path: Path) -> None:
+    make_one_leg_rule(serious=True)
+    answers = {**SELF_CARE_ANSWERS, **ONE_LEG_ON_THE_PILL}
+    output = diagnose(answers, tmp_path)
+    assert output == assess(answers, get_knowledge()).to_dict()
+    assert output["warnings"][0]["rule"] == "test-one-leg-with-risk"
+    assert output["warnings"][0]["serious"] is True
+    assert [r["value"] for r in output["warnings"][0]["because"]] == [
+        "one",
+        "hormonal_contraception_or_hrt",
+    ]
+
+
 @pytest.mark.usefixtures("seeded")
 def test_invalid_json_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "answers.json"
@@ -199,6 +274,13 @@ def test_the_real_command_exits_non_zero_with_the_message_on_standard_error(
     assert "item 2 of the list" in bad_item.stderr
     assert "warmup: expected a single choice value" in bad_item.stderr
     assert bad_item.stdout == ""
+
+    for bad in ['{"warning_signs": ["none"], "legs": "one", "legs": "both"}', DEEP, "{}"]:
+        refused = run_manage("diagnose", db=db, stdin=bad)
+        assert refused.returncode != 0
+        assert refused.stdout == ""
+        assert "Traceback" not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
 
     missing = run_manage("diagnose", str(tmp_path / "nope.json"), db=db)
     assert missing.returncode != 0

@@ -24,7 +24,15 @@ from legs.history.models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
 from legs.history.services import RunContext, episode_create
 from legs.knowledge.models import Cause, Choice, Remedy
 from legs.knowledge.published import get_knowledge
-from tests.factories import PASSWORD, activation_links, make_staff, make_superuser, make_user
+from tests.factories import (
+    ONE_LEG_ON_THE_PILL,
+    PASSWORD,
+    activation_links,
+    make_one_leg_rule,
+    make_staff,
+    make_superuser,
+    make_user,
+)
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -1018,18 +1026,8 @@ SERIOUS_MESSAGE = "One heavy leg with a clot risk: see a doctor before running a
 
 
 def make_serious_episode(owner: User) -> Episode:
-    from legs.knowledge.models import Question
-    from tests.factories import make_rule
-
-    make_rule(
-        "test-one-leg-with-risk",
-        (Question.objects.get(key="legs"), ["one"]),
-        (Question.objects.get(key="risk_factors"), ["hormonal_contraception_or_hrt"]),
-        message=SERIOUS_MESSAGE,
-        serious=True,
-    )
-    answers = {**TIRED, "legs": "one", "risk_factors": ["hormonal_contraception_or_hrt"]}
-    episode = make_episode(owner, answers)
+    make_one_leg_rule(message=SERIOUS_MESSAGE, serious=True)
+    episode = make_episode(owner, {**TIRED, **ONE_LEG_ON_THE_PILL})
     assert episode.shown_result().serious
     return episode
 

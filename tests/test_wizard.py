@@ -18,7 +18,8 @@ from legs.assessment.engine import assess
 from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, SKIP_LABEL
 from legs.knowledge.models import Choice, Evidence, Question, Rule, Step
 from legs.knowledge.published import get_knowledge
-from tests.factories import make_rule, make_user
+from tests import factories
+from tests.factories import make_user
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -594,11 +595,7 @@ def test_the_result_page_is_not_cached(client: Client) -> None:
 
 # -- rules over several answers on the result page -----------------------------------------
 
-ONE_LEG_ON_THE_PILL = {
-    **SELF_CARE,
-    "legs": "one",
-    "risk_factors": ["hormonal_contraception_or_hrt"],
-}
+ONE_LEG_ON_THE_PILL = {**SELF_CARE, **factories.ONE_LEG_ON_THE_PILL}
 RULE_MESSAGE = "One heavy leg with a clot risk needs a doctor's check before more running."
 
 
@@ -609,13 +606,7 @@ def only_the_rule_under_test(seeded: None) -> None:
 
 
 def make_clot_rule(**extra: Any) -> Any:
-    return make_rule(
-        "test-one-leg-with-risk",
-        (Question.objects.get(key="legs"), ["one"]),
-        (Question.objects.get(key="risk_factors"), ["hormonal_contraception_or_hrt", "pregnant"]),
-        message=RULE_MESSAGE,
-        **extra,
-    )
+    return factories.make_one_leg_rule(message=RULE_MESSAGE, **extra)
 
 
 @pytest.mark.usefixtures("only_the_rule_under_test")
