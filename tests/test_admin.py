@@ -577,7 +577,7 @@ def test_rules_report_on_the_seed_has_no_unreachable_cause(
 ) -> None:
     report = admin_client.get(RULES_URL).context["report"]
     assert report.unreachable == []
-    assert len(report.causes) == 19
+    assert len(report.causes) == 21
 
 
 @pytest.mark.parametrize("rows", [2, 15])

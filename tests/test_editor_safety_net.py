@@ -57,6 +57,12 @@ VIGNETTES = [
 
 
 @pytest.fixture(autouse=True)
+def only_the_rules_a_test_adds(seeded: None) -> None:
+    """The stories here are this module's own; the seed's clot rules would move them too."""
+    Rule.objects.all().delete()
+
+
+@pytest.fixture(autouse=True)
 def vignettes(settings: Any, tmp_path: Path) -> Path:
     path = tmp_path / "vignettes.json"
     path.write_text(json.dumps(VIGNETTES), encoding="utf-8")

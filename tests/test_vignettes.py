@@ -1,5 +1,5 @@
-"""The public runner stories: `manage.py diagnose` and the web wizard give the expected answer,
-and the same one."""
+"""The runner stories, public and our own: `manage.py diagnose` and the web wizard give the
+expected answer, and the same one."""
 
 from __future__ import annotations
 
@@ -16,10 +16,55 @@ from legs.assessment.wizard import RESULT_SESSION_KEY
 from legs.knowledge.triage import Triage
 from tests.test_wizard import walk_wizard
 
-VIGNETTES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "data" / "vignettes_public.json").read_text(encoding="utf-8")
-)
+DATA = Path(__file__).parent / "data"
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    stories: list[dict[str, Any]] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return stories
+
+
+PUBLIC = load("vignettes_public.json")
+# Our own stories for every rule and warning sign of contract version 2, atypical ones among
+# them (the runner blames training, the heat or low iron; questions left out).
+OWN = load("vignettes_v2.json")
+VIGNETTES = PUBLIC + OWN
 pytestmark = pytest.mark.usefixtures("seeded")
+
+NEW_WARNING_SIGNS = {
+    "stroke_signs", "tense_leg_after_injury", "heat_illness", "near_fainting_on_runs",
+    "red_hot_skin_with_fever", "pregnancy_swelling_headache", "dark_urine",
+    "confusion_after_overdrinking",
+}  # fmt: skip
+SEED_RULES = {
+    "possible-clot", "one-leg-with-clot-risk", "possible-embolism", "heart",
+    "heart-risk-on-exertion", "compartment-after-injury", "claudication",
+    "running-with-a-fever", "not-settling", "low-blood-sugar",
+}  # fmt: skip
+
+
+# Stories the wizard cannot yet answer as the command does, and why. Strict: once the wizard
+# is fixed the test passes, fails as "XPASS", and the entry must go.
+WIZARD_GAPS = {
+    "swollen-calf-after-a-fall": (
+        "The wizard stops at an urgent warning sign on the first page, before it asks about a "
+        "recent injury, so the compartment-after-injury rule (emergency) cannot fire there; "
+        "the urgent wording tells the runner to go to the emergency department after an injury."
+    ),
+}
+
+
+def wizard_cases() -> list[Any]:
+    return [
+        pytest.param(
+            v,
+            id=v["id"],
+            marks=[pytest.mark.xfail(reason=WIZARD_GAPS[v["id"]], strict=True)]
+            if v["id"] in WIZARD_GAPS
+            else [],
+        )
+        for v in VIGNETTES
+    ]
 
 
 def diagnose(data: object, tmp_path: Path) -> Any:
@@ -37,12 +82,23 @@ def check_expectations(result: dict[str, Any], expect: dict[str, Any]) -> None:
         assert slug in ranked[:3], f"{slug} not in the top three: {ranked[:5]}"
     if "top1" in expect:
         assert ranked[:1] == [expect["top1"]], ranked[:3]
+    if expect.get("no_likely"):
+        # A serious rule: nothing on the page may read as "it's just your training".
+        assert [c["slug"] for c in result["causes"] if c["band"] == "likely"] == []
+        assert any(w.get("serious") for w in result["warnings"])
     if result["triage"] in {Triage.EMERGENCY, Triage.URGENT}:
         assert ranked == []
 
 
+def test_the_stories_have_unique_ids_and_the_agreed_shape() -> None:
+    assert len({v["id"] for v in VIGNETTES}) == len(VIGNETTES)
+    for vignette in VIGNETTES:
+        assert set(vignette) == {"id", "story", "answers", "expect"}, vignette["id"]
+        assert set(vignette["expect"]) <= {"triage", "top1", "top3", "no_likely"}
+
+
 def test_there_are_public_vignettes_of_every_level() -> None:
-    assert {v["expect"]["triage"] for v in VIGNETTES} == {
+    assert {v["expect"]["triage"] for v in PUBLIC} == {
         "emergency",
         "urgent",
         "soon",
@@ -50,14 +106,25 @@ def test_there_are_public_vignettes_of_every_level() -> None:
     }
 
 
-def test_the_whole_list_through_diagnose_at_once(tmp_path: Path) -> None:
-    results = diagnose([v["answers"] for v in VIGNETTES], tmp_path)
-    assert len(results) == len(VIGNETTES)
-    for vignette, result in zip(VIGNETTES, results, strict=True):
+def test_our_stories_cover_every_seed_rule_and_every_new_warning_sign(tmp_path: Path) -> None:
+    results = diagnose([v["answers"] for v in OWN], tmp_path)
+    rules = {w["rule"] for result in results for w in result["warnings"] if "rule" in w}
+    signs = {sign for v in OWN for sign in v["answers"].get("warning_signs", [])}
+    assert rules == SEED_RULES
+    assert signs >= NEW_WARNING_SIGNS
+
+
+@pytest.mark.parametrize("stories", [PUBLIC, OWN], ids=["public", "own"])
+def test_the_whole_list_through_diagnose_at_once(
+    stories: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    results = diagnose([v["answers"] for v in stories], tmp_path)
+    assert len(results) == len(stories)
+    for vignette, result in zip(stories, results, strict=True):
         check_expectations(result, vignette["expect"])
 
 
-@pytest.mark.parametrize("vignette", VIGNETTES, ids=[v["id"] for v in VIGNETTES])
+@pytest.mark.parametrize("vignette", wizard_cases())
 def test_diagnose_and_the_wizard_agree_with_the_expected_answer(
     vignette: dict[str, Any], client: Client, tmp_path: Path
 ) -> None:
@@ -65,16 +132,16 @@ def test_diagnose_and_the_wizard_agree_with_the_expected_answer(
     from_command = diagnose(answers, tmp_path)
     check_expectations(from_command, vignette["expect"])
 
-    # The wizard cannot be passed without the warning-signs question; a story that leaves
-    # it out is walked with "None of these", which carries no evidence.
-    walked = {"warning_signs": ["none"], **answers}
-    response, _ = walk_wizard(client, walked)
+    response, _ = walk_wizard(client, answers)
     assert response.status_code == 200
     saved = client.session[RESULT_SESSION_KEY]
+    # Whatever the wizard asked, it scored it exactly as the command does ...
+    assert diagnose(saved["answers"], tmp_path) == saved["result"]
+    # ... and gave the runner the expected answer, the same one as the command.
     assert saved["result"] == from_command
-    assert diagnose(saved["answers"], tmp_path) == from_command
     if from_command["triage"] in {Triage.EMERGENCY, Triage.URGENT}:
-        # The wizard stopped at the warning signs.
-        assert saved["answers"] == {"warning_signs": walked["warning_signs"]}
+        # The wizard stopped at the first step that needs help now: what it asked is a
+        # part of the story.
+        assert saved["answers"].items() <= answers.items()
     else:
-        assert saved["answers"] == walked
+        assert saved["answers"] == answers

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from legs.assessment.engine import assess
 from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, REVIEW_STEP
-from legs.knowledge.models import Choice, Evidence, Question, Step
+from legs.knowledge.models import Choice, Evidence, Question, Rule, Step
 from legs.knowledge.published import get_knowledge
 from tests import factories
 from tests.factories import make_user
@@ -669,6 +669,7 @@ def test_without_its_warning_signs_the_assessment_is_not_offered(client: Client)
 
 
 def test_an_empty_knowledge_base_shows_a_friendly_page(client: Client) -> None:
+    Rule.objects.all().delete()  # a rule keeps the questions it names
     Question.objects.all().delete()
     Step.objects.all().delete()
     response = client.get(step_url("safety"))
@@ -818,10 +819,17 @@ ONE_LEG_ON_THE_PILL = {**SELF_CARE, **factories.ONE_LEG_ON_THE_PILL}
 RULE_MESSAGE = "One heavy leg with a clot risk needs a doctor's check before more running."
 
 
+@pytest.fixture
+def only_the_rule_under_test(seeded: None) -> None:
+    """The seed's own clot rules would fire on the same answers."""
+    Rule.objects.all().delete()
+
+
 def make_clot_rule(**extra: Any) -> Any:
     return factories.make_one_leg_rule(message=RULE_MESSAGE, **extra)
 
 
+@pytest.mark.usefixtures("only_the_rule_under_test")
 def test_a_serious_rule_leads_the_page_and_no_cause_is_called_likely(client: Client) -> None:
     walk_wizard(client, ONE_LEG_ON_THE_PILL)
     assert "likely" in {c["band"] for c in stored(client)["result"]["causes"]}
@@ -852,6 +860,7 @@ def test_a_serious_rule_leads_the_page_and_no_cause_is_called_likely(client: Cli
     assert "The most likely first" not in page
 
 
+@pytest.mark.usefixtures("only_the_rule_under_test")
 def test_a_rule_that_is_not_serious_keeps_the_likely_label(client: Client) -> None:
     make_clot_rule()
     walk_wizard(client, ONE_LEG_ON_THE_PILL)
@@ -862,6 +871,7 @@ def test_a_rule_that_is_not_serious_keeps_the_likely_label(client: Client) -> No
     assert "Likely" in page
 
 
+@pytest.mark.usefixtures("only_the_rule_under_test")
 def test_an_urgent_rule_ends_the_wizard_with_its_warning_and_no_causes(client: Client) -> None:
     make_clot_rule(level="urgent")
     response, seen = walk_wizard(client, ONE_LEG_ON_THE_PILL)
