@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from config.ratelimit import limit_posts
 
+from .emails import RESET_TEMPLATES, SiteAddress
 from .forms import (
     ActivationPasswordForm,
     ActivationResendForm,
@@ -32,7 +33,6 @@ from .forms import (
 from .models import User
 from .services import (
     PENDING_SIGNUP_SESSION_KEY,
-    SiteAddress,
     account_activate,
     account_delete,
     activation_link_user,
@@ -194,9 +194,9 @@ class LoginView(auth_views.LoginView):
 @method_decorator(limit_posts, name="post")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = EvenPasswordResetForm
-    email_template_name = "registration/password_reset_email.txt"
-    html_email_template_name = "registration/password_reset_email.html"
-    subject_template_name = "registration/password_reset_subject.txt"
+    email_template_name = RESET_TEMPLATES["body_template"]
+    html_email_template_name = RESET_TEMPLATES["html_template"]
+    subject_template_name = RESET_TEMPLATES["subject_template"]
     success_url = reverse_lazy("accounts:password_reset_done")
 
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import signal
 import time
 from datetime import timedelta
-from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.tasks import TaskContext, TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tests.factories import run_worker
 from worker.recovery import requeue_abandoned, watch_abandoned
 from worker.retry import retry_delay, retry_on_failure
 
@@ -41,18 +40,9 @@ def flaky(context: TaskContext, *, fail_until: int, attempt: int = 1) -> str:
 
 
 @pytest.fixture(autouse=True)
-def database_tasks(settings: Any) -> None:
-    """The real backend: tasks wait in the database until a worker runs them."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+def worker_settings(database_tasks: None, settings: Any) -> None:
     settings.TASKS_MAX_ATTEMPTS = 3
     settings.TASKS_STALE_SECONDS = 600
-
-
-def run_worker() -> str:
-    """The worker command, in this process, until the queue has nothing ready."""
-    out = StringIO()
-    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", stdout=out)
-    return out.getvalue()
 
 
 def row(result: Any) -> DBTaskResult:
