@@ -47,11 +47,16 @@ class SiteAddress:
 class PlainTextEmail(EmailMultiAlternatives):
     """An email whose text parts go out as they are (7bit, or 8bit when not ASCII), never
     quoted-printable, which breaks long lines with a stray `=`: a link then reads whole on
-    one line, in a mail client's source view and in the console backend of `make run`."""
+    one line, in a mail client's source view and in the console backend of `make run`.
+
+    Headers stay whole up to RFC 5322's 998 characters too: Python folds a longer line than
+    78, and folds a long link with no space in it (List-Unsubscribe) into encoded words that
+    mail programs cannot read as a link."""
 
     def message(
         self, *, policy: Policy | None = email.policy.default
     ) -> email.message.EmailMessage:
+        policy = (policy or email.policy.default).clone(max_line_length=998)
         msg = super().message(policy=policy)
         for part in msg.walk():
             if part.get_content_maintype() != "text" or part.is_attachment():

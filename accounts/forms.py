@@ -127,7 +127,7 @@ class ActivationPasswordForm(forms.Form):
 class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
-        fields = ("display_name", "distance_unit")
+        fields = ("display_name", "distance_unit", "follow_up_reminders")
         widgets = {
             "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
             "distance_unit": forms.RadioSelect,

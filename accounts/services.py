@@ -13,9 +13,11 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import urlsafe_base64_decode
@@ -268,3 +270,31 @@ def activation_resend(*, email: str, site: SiteAddress, next_url: str | None = N
         return False
     signup_email_queue(user=user, site=site, next_url=next_url)
     return True
+
+
+# FOLLOW-UP REMINDERS
+
+# The link in every reminder that switches them off, without logging in: signed, so only
+# the account's own emails carry a working one. It does nothing else, so it never expires
+# (a mail program may offer it as one-click unsubscribe long after the email came).
+_REMINDERS_STOP_SALT = "accounts.services.reminders_stop"
+
+
+def reminders_stop_path(user: User) -> str:
+    token = signing.Signer(salt=_REMINDERS_STOP_SALT).sign(str(user.pk))
+    return reverse("accounts:reminders_stop", kwargs={"token": token})
+
+
+def reminders_stop_user(token: str) -> User | None:
+    """The account a reminders link is for, or None if the link was not made by the site."""
+    try:
+        user_id = signing.Signer(salt=_REMINDERS_STOP_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return User.objects.filter(pk=user_id).first()
+
+
+def reminders_switch_off(*, user: User) -> None:
+    """No more follow-up reminders for this account (the profile page switches them back on)."""
+    User.objects.filter(pk=user.pk).update(follow_up_reminders=False)
+    user.follow_up_reminders = False

@@ -14,6 +14,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.ratelimit import limit_posts
@@ -39,6 +40,8 @@ from .services import (
     activation_resend,
     login_lockout_clear,
     login_sessions_end,
+    reminders_stop_user,
+    reminders_switch_off,
     signup_marker_matches,
     signup_request,
 )
@@ -165,6 +168,23 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your profile has been saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+# The link in every follow-up reminder, usable without logging in: a GET asks, a POST stops
+# them. Mail programs send that POST themselves from an "Unsubscribe" button (RFC 8058), from
+# their own servers with no cookie, so no CSRF token can be required: the signed link is the
+# proof, and all it can do is switch reminders off.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminders_stop(request: HttpRequest, token: str) -> HttpResponse:
+    user = reminders_stop_user(token)
+    if user is None:
+        return render(request, "accounts/reminders_stop.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        reminders_switch_off(user=user)
+        return render(request, "accounts/reminders_stop.html", {"stopped": True})
+    return render(request, "accounts/reminders_stop.html")
 
 
 @never_cache
