@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from legs.history.models import Episode, FollowUp, LegsAffected, Outcome
 
@@ -41,26 +41,36 @@ class AssessmentIn(Input):
     )
 
 
-class WarningOut(Schema):
+class Plain(BaseModel):
+    """An output built from plain data (a dict such as `Result.to_dict()`, or a dataclass).
+
+    ninja's Schema reads every field of every nested object through its Django attribute
+    getter, made for model instances; plain pydantic validation reads them directly.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class WarningOut(Plain):
     question: str
     value: str
     level: str
     message: str
 
 
-class ReasonOut(Schema):
+class ReasonOut(Plain):
     question: str
     value: str
     text: str
 
 
-class RemedyOut(Schema):
+class RemedyOut(Plain):
     title: str
     summary: str
     kind: str
 
 
-class RankedCauseOut(Schema):
+class RankedCauseOut(Plain):
     slug: str
     name: str
     score: float
@@ -69,7 +79,7 @@ class RankedCauseOut(Schema):
     remedies: list[RemedyOut]
 
 
-class ResultOut(Schema):
+class ResultOut(Plain):
     """The same JSON as `manage.py diagnose`."""
 
     triage: str = Field(description="self_care … emergency; see the warning-signs page.")

@@ -7,7 +7,7 @@ and the history all score the same way, and the rules are easy to test.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from legs.knowledge.snapshot import (
@@ -116,8 +116,16 @@ class Result:
                     "name": c.name,
                     "score": c.score,
                     "band": c.band,
-                    "because": [asdict(r) for r in c.because],
-                    "remedies": [asdict(r) for r in c.remedies],
+                    # Spelled out: dataclasses.asdict deep-copies each field, and a result
+                    # with a dozen causes took longer to turn into a dict than to score.
+                    "because": [
+                        {"question": r.question, "value": r.value, "text": r.text}
+                        for r in c.because
+                    ],
+                    "remedies": [
+                        {"title": r.title, "summary": r.summary, "kind": r.kind}
+                        for r in c.remedies
+                    ],
                 }
                 for c in self.causes
             ],
