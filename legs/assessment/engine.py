@@ -123,8 +123,7 @@ class Result:
                         for r in c.because
                     ],
                     "remedies": [
-                        {"title": r.title, "summary": r.summary, "kind": r.kind}
-                        for r in c.remedies
+                        {"title": r.title, "summary": r.summary, "kind": r.kind} for r in c.remedies
                     ],
                 }
                 for c in self.causes
