@@ -555,6 +555,8 @@ def main() -> int:
     history = [page for page in pages if page.target is None]
     api = [page for page in pages if page.target == API_TARGET]
 
+    command = " ".join([args.database, *(["--only", *args.only] if args.only else [])])
+
     def section(heading: str, intro: str, chosen: list[Page]) -> list[str]:
         """A heading, a paragraph and the table of `chosen`; nothing when none was measured."""
         return [heading, "", intro, "", *table(chosen), ""] if chosen else []
@@ -562,7 +564,7 @@ def main() -> int:
     lines = [
         "# Page throughput against the ceiling of the stack",
         "",
-        f"`scripts/bench.sh {args.database}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"`scripts/bench.sh {command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
         f"({minutes:.0f} minutes in all). gunicorn "
         f"with {args.workers} workers × {args.threads} threads (gthread), production settings over "
         f"plain HTTP on 127.0.0.1, a fresh {args.database} database with the seed knowledge base "
