@@ -267,6 +267,7 @@ def test_the_stop_link_asks_first_and_changes_nothing_on_a_get(client: Client) -
 
     assert response.status_code == 200
     assert "Stop follow-up reminders?" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
     user.refresh_from_db()
     assert user.follow_up_reminders
 
