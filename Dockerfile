@@ -39,7 +39,7 @@ COPY . .
 # signs nothing. Byte-compiling now saves work at every start (the code is read-only).
 RUN SECRET_KEY=collectstatic-build-only-value DEBUG=false \
         python manage.py collectstatic --no-input --verbosity 0 \
-    && python -m compileall -q config legs accounts
+    && python -m compileall -q config legs accounts worker
 
 ENV DATABASE_URL=sqlite:////data/db.sqlite3
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,9 +15,8 @@ from django.contrib.auth.forms import (
 from django.http import HttpRequest
 
 from .models import User
-from .services import email_from_templates, password_check
-
-logger = logging.getLogger(__name__)
+from .services import password_check
+from .tasks import send_password_reset_email
 
 UNIT_ERRORS = {"invalid_choice": "Choose kilometres or miles."}
 INVALID_LOGIN = (
@@ -129,7 +127,7 @@ class ActivationPasswordForm(forms.Form):
 class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
-        fields = ("display_name", "distance_unit")
+        fields = ("display_name", "distance_unit", "follow_up_reminders")
         widgets = {
             "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
             "distance_unit": forms.RadioSelect,
@@ -165,8 +163,10 @@ class EvenPasswordResetForm(PasswordResetForm):
 
     Django mails only real accounts, so an unknown address would answer sooner and tell
     anyone which addresses are registered. Here an unknown address gets a stand-in account
-    (never saved): its token is made and its message rendered and built like a real one, and
-    only the final send is left out.
+    (never saved), for which Django makes a token as for a real one, and the send is a task
+    queued for the worker in both cases (accounts.tasks.send_password_reset_email): the
+    stand-in's task has no user and sends nothing. The worker builds the message and its
+    link, so the answer never waits on the mail server either.
     """
 
     def get_users(self, email: str) -> Iterator[User]:
@@ -182,22 +182,11 @@ class EvenPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        message = email_from_templates(
-            subject_template=subject_template_name,
-            body_template=email_template_name,
-            html_template=html_email_template_name,
-            context=context,
-            to=to_email,
-            from_email=from_email,
-        )
-        message.message()  # serialised as a send would, so both answers take as long
+        # The templates are the view's, the same as RESET_TEMPLATES in accounts.emails.
         user: User = context["user"]
-        if user.pk is None:
-            return
-        try:
-            message.send()
-        except Exception:
-            logger.exception("Failed to send the password reset email to user %s", user.pk)
+        send_password_reset_email.enqueue(
+            user_id=user.pk, protocol=context["protocol"], domain=context["domain"]
+        )
 
 
 class DeleteAccountForm(forms.Form):

@@ -63,6 +63,14 @@ class User(AbstractUser):
         default=DistanceUnit.KM,
         help_text="Distances you log and see are shown in this unit.",
     )
+    follow_up_reminders = models.BooleanField(
+        "email me a follow-up reminder",
+        default=True,
+        help_text=(
+            "Three days after you save an episode, one short email asks whether the fixes "
+            "helped, unless you have already said so."
+        ),
+    )
 
     objects: ClassVar[EmailUserManager] = EmailUserManager()
 

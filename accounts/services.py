@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import email.message
-import email.policy
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.policy import Policy
 from enum import StrEnum
 from importlib import import_module
 from typing import Any
-from urllib.parse import urlencode
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -18,21 +13,19 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 
+from .emails import SiteAddress
 from .models import LoginSession, User
+from .tasks import send_signup_email
 from .tokens import activation_token
-
-logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -132,19 +125,6 @@ def login_sessions_end(*, user: User, keep: SessionBase | None = None) -> int:
 # SIGN-UP WITH A CONFIRMED EMAIL ADDRESS
 
 
-@dataclass(frozen=True, slots=True)
-class SiteAddress:
-    """Where links in emails point: the scheme and host the request came to, as in Django's
-    password reset (the host is one of ALLOWED_HOSTS)."""
-
-    protocol: str
-    domain: str
-
-    def url(self, path: str, next_url: str | None = None) -> str:
-        query = f"?{urlencode({'next': next_url})}" if next_url else ""
-        return f"{self.protocol}://{self.domain}{path}{query}"
-
-
 class SignupOutcome(StrEnum):
     CREATED = "created"
     PENDING_RENEWED = "pending_renewed"
@@ -203,7 +183,8 @@ def signup_request(
 
     The visitor sees the same answer in every case, so sign-up cannot be used to find out
     whether an address is registered; only the mailbox learns which case it was. Each branch
-    hashes the submitted password once, so they take about the same time.
+    hashes the submitted password once and queues one email for the worker (none waits on
+    the mail server), so they take about the same time.
     """
     # Hash before the transaction: on SQLite the write lock would otherwise be held for the
     # whole (deliberately slow) hash, and concurrent sign-ups would queue behind it.
@@ -214,11 +195,9 @@ def signup_request(
         display_name=display_name,
         distance_unit=distance_unit,
     )
-    if outcome is SignupOutcome.ALREADY_REGISTERED:
-        _send_signup_attempt_notice(user=user, site=site, next_url=next_url)
-        return SignupResult(outcome=outcome, browser_marker=signup_marker(None))
-    activation_email_send(user=user, site=site, next_url=next_url)
-    return SignupResult(outcome=outcome, browser_marker=signup_marker(user))
+    signup_email_queue(user=user, site=site, next_url=next_url)
+    marker = signup_marker(None if outcome is SignupOutcome.ALREADY_REGISTERED else user)
+    return SignupResult(outcome=outcome, browser_marker=marker)
 
 
 @transaction.atomic
@@ -253,85 +232,12 @@ def _signup_write(
     return SignupOutcome.ALREADY_REGISTERED, user
 
 
-def activation_email_send(*, user: User, site: SiteAddress, next_url: str | None = None) -> None:
-    path = reverse(
-        "accounts:activate",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": activation_token.make_token(user),
-        },
+def signup_email_queue(*, user: User, site: SiteAddress, next_url: str | None = None) -> None:
+    """Have the worker email the account's address: its activation link while it is pending,
+    or else a notice that someone tried to sign up with it (accounts.tasks)."""
+    send_signup_email.enqueue(
+        user_id=user.pk, protocol=site.protocol, domain=site.domain, next_url=next_url
     )
-    _send_email(
-        "activation",
-        user=user,
-        context={"email": user.email, "activate_url": site.url(path, next_url)},
-    )
-
-
-def _send_signup_attempt_notice(*, user: User, site: SiteAddress, next_url: str | None) -> None:
-    _send_email(
-        "signup_attempt",
-        user=user,
-        context={
-            "email": user.email,
-            "login_url": site.url(reverse("accounts:login"), next_url),
-            "reset_url": site.url(reverse("accounts:password_reset")),
-        },
-    )
-
-
-class PlainTextEmail(EmailMultiAlternatives):
-    """An email whose text parts go out as they are (7bit, or 8bit when not ASCII), never
-    quoted-printable, which breaks long lines with a stray `=`: a link then reads whole on
-    one line, in a mail client's source view and in the console backend of `make run`."""
-
-    def message(
-        self, *, policy: Policy | None = email.policy.default
-    ) -> email.message.EmailMessage:
-        msg = super().message(policy=policy)
-        for part in msg.walk():
-            if part.get_content_maintype() != "text" or part.is_attachment():
-                continue
-            text = part.get_content()
-            cte = "7bit" if text.isascii() else "8bit"
-            part.set_content(text, subtype=part.get_content_subtype(), charset="utf-8", cte=cte)
-        return msg
-
-
-def email_from_templates(
-    *,
-    subject_template: str,
-    body_template: str,
-    html_template: str | None,
-    context: dict[str, Any],
-    to: str,
-    from_email: str | None = None,
-) -> PlainTextEmail:
-    """The message rendered from a subject, a text body and (optionally) an HTML body."""
-    subject = "".join(loader.render_to_string(subject_template, context).splitlines())
-    body = loader.render_to_string(body_template, context)
-    message = PlainTextEmail(subject, body, from_email, [to])
-    if html_template is not None:
-        message.attach_alternative(loader.render_to_string(html_template, context), "text/html")
-    return message
-
-
-def _send_email(name: str, *, user: User, context: dict[str, Any]) -> None:
-    """registration/<name>_subject.txt, <name>_email.txt and <name>_email.html, sent to the user.
-
-    A mail server failure is logged, not shown: the visitor's answer must not depend on it.
-    """
-    message = email_from_templates(
-        subject_template=f"registration/{name}_subject.txt",
-        body_template=f"registration/{name}_email.txt",
-        html_template=f"registration/{name}_email.html",
-        context=context,
-        to=user.email,
-    )
-    try:
-        message.send()
-    except Exception:
-        logger.exception("Failed to send the %s email to user %s", name, user.pk)
 
 
 def activation_link_user(*, uidb64: str, token: str) -> User | None:
@@ -362,5 +268,33 @@ def activation_resend(*, email: str, site: SiteAddress, next_url: str | None = N
     user = User.objects.pending().filter(email__iexact=email.strip()).first()
     if user is None:
         return False
-    activation_email_send(user=user, site=site, next_url=next_url)
+    signup_email_queue(user=user, site=site, next_url=next_url)
     return True
+
+
+# FOLLOW-UP REMINDERS
+
+# The link in every reminder that switches them off, without logging in: signed, so only
+# the account's own emails carry a working one. It does nothing else, so it never expires
+# (a mail program may offer it as one-click unsubscribe long after the email came).
+_REMINDERS_STOP_SALT = "accounts.services.reminders_stop"
+
+
+def reminders_stop_path(user: User) -> str:
+    token = signing.Signer(salt=_REMINDERS_STOP_SALT).sign(str(user.pk))
+    return reverse("accounts:reminders_stop", kwargs={"token": token})
+
+
+def reminders_stop_user(token: str) -> User | None:
+    """The account a reminders link is for, or None if the link was not made by the site."""
+    try:
+        user_id = signing.Signer(salt=_REMINDERS_STOP_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return User.objects.filter(pk=user_id).first()
+
+
+def reminders_switch_off(*, user: User) -> None:
+    """No more follow-up reminders for this account (the profile page switches them back on)."""
+    User.objects.filter(pk=user.pk).update(follow_up_reminders=False)
+    user.follow_up_reminders = False

@@ -17,6 +17,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("reminders/stop/<str:token>/", views.reminders_stop, name="reminders_stop"),
     path("delete/", views.delete_account, name="delete"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(

@@ -14,11 +14,13 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.ratelimit import limit_posts
 from legs.history.views import save_pending_result
 
+from .emails import RESET_TEMPLATES, SiteAddress
 from .forms import (
     ActivationPasswordForm,
     ActivationResendForm,
@@ -33,13 +35,14 @@ from .forms import (
 from .models import User
 from .services import (
     PENDING_SIGNUP_SESSION_KEY,
-    SiteAddress,
     account_activate,
     account_delete,
     activation_link_user,
     activation_resend,
     login_lockout_clear,
     login_sessions_end,
+    reminders_stop_user,
+    reminders_switch_off,
     signup_marker_matches,
     signup_request,
 )
@@ -173,6 +176,23 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"form": form})
 
 
+# The link in every follow-up reminder, usable without logging in: a GET asks, a POST stops
+# them. Mail programs send that POST themselves from an "Unsubscribe" button (RFC 8058), from
+# their own servers with no cookie, so no CSRF token can be required: the signed link is the
+# proof, and all it can do is switch reminders off.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminders_stop(request: HttpRequest, token: str) -> HttpResponse:
+    user = reminders_stop_user(token)
+    if user is None:
+        return render(request, "accounts/reminders_stop.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        reminders_switch_off(user=user)
+        return render(request, "accounts/reminders_stop.html", {"stopped": True})
+    return render(request, "accounts/reminders_stop.html")
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -200,9 +220,9 @@ class LoginView(auth_views.LoginView):
 @method_decorator(limit_posts, name="post")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = EvenPasswordResetForm
-    email_template_name = "registration/password_reset_email.txt"
-    html_email_template_name = "registration/password_reset_email.html"
-    subject_template_name = "registration/password_reset_subject.txt"
+    email_template_name = RESET_TEMPLATES["body_template"]
+    html_email_template_name = RESET_TEMPLATES["html_template"]
+    subject_template_name = RESET_TEMPLATES["subject_template"]
     success_url = reverse_lazy("accounts:password_reset_done")
 
 

@@ -1,17 +1,20 @@
 """Throughput of every page against the ceiling of this stack.
 
-    scripts/bench.sh [sqlite|postgres] [--seconds 2] [--rounds 5]
+    scripts/bench.sh [sqlite|postgres] [--seconds 2] [--rounds 5] [--only LABEL…]
 
 The ceiling is a one-line Django view (benchmarks/minimal/) served with the project's own
 settings and middleware by the same gunicorn configuration; every public page, the account
 forms, each wizard step, the result page, and the history and insights pages of a runner
-with 10 and with 10,000 episodes are measured the same way with wrk, on a fresh database.
+with 10 and with 10,000 episodes are measured the same way with wrk, on a fresh database,
+and so is the JSON API's `POST /api/v1/assessments` (wrk with a Lua script that posts one
+full set of answers).
 Each page is measured in rounds, each round a slice of the ceiling and a slice of the page
 (which goes first alternates), so that the ceiling a page is held against was measured on
 the same machine in the same moments (a shared machine drifts by several per cent within
 minutes). Also reported: the queries one request of each page makes, the engine's
 assessments per CPU second (benchmarks/engine.py) and the peak memory of a gunicorn worker.
-The report goes to benchmarks/results/pages.md.
+The report goes to benchmarks/results/pages.md (`--only` measures the pages whose labels
+start with the words given, e.g. `--only API home`, for a report of its own via `--output`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.serve import (  # noqa: E402 - the project is put on the path just above
+from benchmarks.journey import STEPS  # noqa: E402 - the project is put on the path just above
+from benchmarks.serve import (  # noqa: E402
     ROOT,
     Server,
     database,
@@ -47,6 +51,7 @@ from benchmarks.serve import (  # noqa: E402 - the project is put on the path ju
 RESULTS = ROOT / "benchmarks" / "results"
 PUBLIC_TARGET = 0.5  # public pages, against the ceiling
 FORM_TARGET = 0.25  # account forms, wizard steps and the result page
+API_TARGET = 0.3  # POST /api/v1/assessments
 HISTORY_TARGET = 1.5  # history and insights with MANY episodes against FEW
 FEW, MANY = 10, 10_000
 MEMORY_TARGET_MIB = 120  # a gunicorn worker's peak resident memory
@@ -54,6 +59,11 @@ ENGINE_TARGET = 5_000  # assessments per CPU second (benchmarks/engine.py checks
 WIZARD_STEPS = ["safety", "pattern", "training", "fuel", "recovery", "health"]
 # A well-formed CSRF cookie (any 32 letters and digits); Django keeps no record of it.
 BROWSER_CSRF = secrets.token_hex(16)
+# What an app sends to the assessment API: every question of the wizard answered, as a runner
+# who finishes it would (benchmarks/journey.py), which the engine scores in full.
+ASSESSMENT_BODY = json.dumps(
+    {"answers": {key: value for step in STEPS.values() for key, value in step.items()}}
+)
 
 # Run in a child process with the server's settings: the runners and their episodes (made
 # in bulk from one scored answer set: the pages read rows, and 10,000 calls of the service
@@ -144,14 +154,17 @@ cookies["result"] = wizard_session(finish=True)
 # One request of each page as the benchmark sends it, its queries counted: the first (a
 # public page is drawn and put in this process's cache) and the next (what wrk mostly gets).
 queries = {}
-for label, path, who in pages:
+for label, path, who, body in pages:
     counted = []
     for _ in range(2):
         client = Client()
         if who:
             client.cookies["sessionid"] = cookies[who]
         with CaptureQueriesContext(connection) as captured:
-            answer = client.get(path)
+            if body is None:
+                answer = client.get(path)
+            else:
+                answer = client.post(path, body, content_type="application/json")
         assert answer.status_code == 200, (path, answer.status_code)
         counted.append(len(captured))
     queries[label] = counted
@@ -178,8 +191,12 @@ def wrk_duration_ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def check_page(server: Server, path: str, cookie: str | None) -> None:
-    request = urllib.request.Request(f"{server.url}{path}")  # noqa: S310 - our own server
+def check_page(server: Server, path: str, cookie: str | None, body: str | None) -> None:
+    request = urllib.request.Request(  # noqa: S310 - our own server
+        f"{server.url}{path}",
+        data=None if body is None else body.encode(),
+        headers={} if body is None else {"Content-Type": "application/json"},
+    )
     if cookie:
         request.add_header("Cookie", f"sessionid={cookie}")
     opener = urllib.request.build_opener(NoRedirect)
@@ -197,8 +214,24 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def lua_script(directory: Path, body: str) -> Path:
+    """A wrk script that sends every request as a POST of `body` as JSON."""
+    script = directory / f"post-{len(list(directory.glob('post-*.lua')))}.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = [==[{body}]==]\n"
+    )
+    return script
+
+
 def wrk(
-    server: Server, label: str, path: str, cookie: str | None, args: argparse.Namespace
+    server: Server,
+    label: str,
+    path: str,
+    cookie: str | None,
+    args: argparse.Namespace,
+    script: Path | None = None,
 ) -> Measure:
     command = [
         "wrk",
@@ -212,6 +245,8 @@ def wrk(
     if cookie:
         # What a browser that has been on the site sends: its session and its CSRF cookie.
         command += ["--header", f"Cookie: sessionid={cookie}; csrftoken={BROWSER_CSRF}"]
+    if script is not None:
+        command += ["--script", str(script)]
     done = subprocess.run(
         [*command, f"{server.url}{path}"],
         capture_output=True,
@@ -269,23 +304,24 @@ class Paired:
 def paired(
     site: Server,
     minimal: Server,
-    label: str,
-    path: str,
+    page: Page,
     cookie: str | None,
     args: argparse.Namespace,
+    script: Path | None,
 ) -> Paired:
-    check_page(site, path, cookie)
+    label, path = page.label, page.path
+    check_page(site, path, cookie, page.body)
     slices: list[Measure] = []
     ceilings: list[float] = []
     for round_number in range(args.rounds):
         # Which of the two goes first alternates, so that neither always follows the other.
         if round_number % 2:
-            slices.append(wrk(site, label, path, cookie, args))
+            slices.append(wrk(site, label, path, cookie, args, script))
         ceilings.append(wrk(minimal, "minimal page", "/", None, args).requests_per_second)
         if not round_number % 2:
-            slices.append(wrk(site, label, path, cookie, args))
+            slices.append(wrk(site, label, path, cookie, args, script))
     rates = [s.requests_per_second for s in slices]
-    page = Measure(
+    measure = Measure(
         label=label,
         path=path,
         requests_per_second=statistics.median(rates),
@@ -293,13 +329,13 @@ def paired(
         p99_ms=max(s.p99_ms for s in slices),
         errors=sum(s.errors for s in slices),
     )
-    result = Paired(page, ceilings, rates)
+    result = Paired(measure, ceilings, rates)
     print(
-        f"  {label:<26} {page.requests_per_second:>6.0f} req/s"
+        f"  {label:<26} {measure.requests_per_second:>6.0f} req/s"
         f"  ceiling {result.ceiling:>6.0f}  {result.ratio:>4.0%}"
         f" ({' '.join(f'{ratio:.0%}' for ratio in result.ratios)})"
-        f"  p50 {page.p50_ms:5.1f} ms  p99 {page.p99_ms:6.1f} ms"
-        f"{'  ERRORS ' + str(page.errors) if page.errors else ''}",
+        f"  p50 {measure.p50_ms:5.1f} ms  p99 {measure.p99_ms:6.1f} ms"
+        f"{'  ERRORS ' + str(measure.errors) if measure.errors else ''}",
         flush=True,
     )
     return result
@@ -338,6 +374,7 @@ class Page:
     path: str
     session: str | None  # whose session cookie the requests carry (see SETUP), if any
     target: float | None  # the lowest share of the ceiling; None: judged 10 against 10,000
+    body: str | None = None  # sent as a JSON POST; None: a GET
 
 
 def pages_measured() -> list[Page]:
@@ -367,6 +404,7 @@ def pages_measured() -> list[Page]:
         *(Page(label, path, None, FORM_TARGET) for label, path in account),
         *(Page(label, path, who, FORM_TARGET) for label, path, who in wizard),
         *(Page(label, path, who, None) for label, path, who in history),
+        Page("API: POST assessments", "/api/v1/assessments", None, API_TARGET, ASSESSMENT_BODY),
     ]
 
 
@@ -402,11 +440,25 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--client-threads", type=int, default=2)
     parser.add_argument("--output", type=Path, help="report file (default benchmarks/results/)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="LABEL",
+        help="measure only the pages whose labels start with one of these (e.g. API home)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk).")
     started = time.monotonic()
-    pages = pages_measured()
+    pages = [
+        page
+        for page in pages_measured()
+        if not args.only or page.label.lower().startswith(tuple(w.lower() for w in args.only))
+    ]
+    if not pages:
+        raise SystemExit(f"No page's label starts with {' or '.join(args.only)}.")
+    # The 10,000 episodes take a while to make: only when a history page is measured.
+    counts = {"few": FEW, "many": MANY} if any(p.target is None for p in pages) else {}
 
     with tempfile.TemporaryDirectory(prefix="heavylegs-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -420,6 +472,9 @@ def main() -> int:
                 # No worker recycling during the run, so the peak memory is the real one.
                 GUNICORN_MAX_REQUESTS="100000000",
                 LOG_LEVEL="WARNING",
+                # Every request comes from 127.0.0.1: POSTs are still counted against the rate
+                # limit (its cost is part of the measure), but never refused.
+                RATELIMIT_RATE="100000000/s",
             )
             print(f"Preparing a fresh {args.database} database, episodes and sessions…", flush=True)
             prepare(env)
@@ -434,8 +489,8 @@ def main() -> int:
                     sys.executable,
                     "-c",
                     SETUP,
-                    json.dumps({"few": FEW, "many": MANY}),
-                    json.dumps([[page.label, page.path, page.session] for page in pages]),
+                    json.dumps(counts),
+                    json.dumps([[p.label, p.path, p.session, p.body] for p in pages]),
                 ],
                 cwd=ROOT,
                 env=setup_env,
@@ -469,8 +524,8 @@ def main() -> int:
                 print("Each page against the ceiling (minimal Django view) measured alongside:")
                 for page in pages:
                     cookie = cookies[page.session] if page.session else None
-                    one = paired(site, minimal, page.label, page.path, cookie, args)
-                    measured[page.label] = one
+                    script = None if page.body is None else lua_script(tmp, page.body)
+                    measured[page.label] = paired(site, minimal, page, cookie, args, script)
                 workers = site.worker_pids()
                 peaks = [peak_rss_kib(pid) for pid in workers]
                 master_peak = peak_rss_kib(site.process.pid)
@@ -499,10 +554,18 @@ def main() -> int:
     forms = [page for page in pages if page.target == FORM_TARGET and page.session is None]
     wizard = [page for page in pages if page.target == FORM_TARGET and page.session]
     history = [page for page in pages if page.target is None]
+    api = [page for page in pages if page.target == API_TARGET]
+
+    command = " ".join([args.database, *(["--only", *args.only] if args.only else [])])
+
+    def section(heading: str, intro: str, chosen: list[Page]) -> list[str]:
+        """A heading, a paragraph and the table of `chosen`; nothing when none was measured."""
+        return [heading, "", intro, "", *table(chosen), ""] if chosen else []
+
     lines = [
         "# Page throughput against the ceiling of the stack",
         "",
-        f"`scripts/bench.sh {args.database}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"`scripts/bench.sh {command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
         f"({minutes:.0f} minutes in all). gunicorn "
         f"with {args.workers} workers × {args.threads} threads (gthread), production settings over "
         f"plain HTTP on 127.0.0.1, a fresh {args.database} database with the seed knowledge base "
@@ -544,40 +607,55 @@ def main() -> int:
         f"{statistics.mean(ceilings):,.0f} req/s, lowest {min(ceilings):,.0f}, highest "
         f"{max(ceilings):,.0f}.",
         "",
-        f"## Public pages (target: at least {PUBLIC_TARGET:.0%} of the ceiling)",
-        "",
-        "Fetched as an anonymous visitor without cookies, as a search engine or a first visit "
-        "does: after the first request the answer comes from `cache_page`.",
-        "",
-        *table(public),
-        "",
-        f"## Account forms (target: at least {FORM_TARGET:.0%} of the ceiling)",
-        "",
-        "Never cached (`never_cache`): as every fetch is a first visit, each response is drawn "
-        "with a new CSRF secret, its cookie and a masked token.",
-        "",
-        *table(forms),
-        "",
-        f"## Wizard steps and the result page (target: at least {FORM_TARGET:.0%} of the ceiling)",
-        "",
-        "Fetched with the session and CSRF cookies of a runner who has answered the steps "
-        "before, as their browser sends them: each fetch reads the knowledge revision and the "
-        "session, and the step is drawn with the runner's answers (its fields from a "
-        "`{% cache %}` fragment); the result page is drawn from the `Result` kept in the "
-        "session.",
-        "",
-        *table(wizard),
-        "",
-        f"## History and insights: {MANY:,} episodes against {FEW} "
-        f"(target: within {HISTORY_TARGET:g}× of the rate with {FEW}, the same queries)",
-        "",
-        f"The {FEW:,} and {MANY:,} episodes are made in bulk from one scored answer set, "
-        "with the rows `episode_create()` writes (an episode, its ranked causes and the "
-        "remedies shown), one run a day back from today with a random distance and heaviness.",
-        "",
-        HEADER,
-        RULE,
+        *section(
+            f"## Public pages (target: at least {PUBLIC_TARGET:.0%} of the ceiling)",
+            "Fetched as an anonymous visitor without cookies, as a search engine or a first visit "
+            "does: after the first request the answer comes from `cache_page`.",
+            public,
+        ),
+        *section(
+            f"## Account forms (target: at least {FORM_TARGET:.0%} of the ceiling)",
+            "Never cached (`never_cache`): as every fetch is a first visit, each response is "
+            "drawn with a new CSRF secret, its cookie and a masked token.",
+            forms,
+        ),
+        *section(
+            "## Wizard steps and the result page "
+            f"(target: at least {FORM_TARGET:.0%} of the ceiling)",
+            "Fetched with the session and CSRF cookies of a runner who has answered the steps "
+            "before, as their browser sends them: each fetch reads the knowledge revision and "
+            "the session, and the step is drawn with the runner's answers (its fields from a "
+            "`{% cache %}` fragment); the result page is drawn from the `Result` kept in the "
+            "session.",
+            wizard,
+        ),
+        *section(
+            "## JSON API: `POST /api/v1/assessments` "
+            f"(target: at least {API_TARGET:.0%} of the ceiling)",
+            "Sent by wrk with a Lua script, as an app would send it: each request a POST of one "
+            "complete set of answers as JSON (every question of the wizard answered, no warning "
+            "sign: `benchmarks/journey.py`), with no cookie and no CSRF token (the endpoint is "
+            "anonymous). Each is validated against the questions, scored in full by the engine "
+            "from the process's knowledge snapshot and counted against the per-address rate "
+            "limit (set high enough here never to refuse, as every request comes from "
+            "127.0.0.1). Nothing is stored. The ceiling is the one-line view fetched with GET, "
+            "as for every page.",
+            api,
+        ),
     ]
+    if history:
+        lines += [
+            f"## History and insights: {MANY:,} episodes against {FEW} "
+            f"(target: within {HISTORY_TARGET:g}× of the rate with {FEW}, the same queries)",
+            "",
+            f"The {FEW:,} and {MANY:,} episodes are made in bulk from one scored answer set, "
+            "with the rows `episode_create()` writes (an episode, its ranked causes and the "
+            "remedies shown), one run a day back from today with a random distance and "
+            "heaviness.",
+            "",
+            HEADER,
+            RULE,
+        ]
     for few_page, many_page in zip(history[::2], history[1::2], strict=True):
         few, many = measured[few_page.label], measured[many_page.label]
         # Each against its own ceiling, so that drift between the two runs does not count.

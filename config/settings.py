@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     # so that its docs page is drawn from its own static files, never from a CDN.
     "ninja",
     "legs.api",
+    # Background tasks (django.tasks) kept in the database, and the worker that runs them.
+    "django_tasks_db",
+    "worker",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +270,31 @@ SAFETY_VIGNETTES_FILE = Path(
     )
 )
 
+# BACKGROUND TASKS
+# Django's tasks framework. "database" keeps tasks in the site's own database
+# (django-tasks-db), run by `manage.py worker`: nothing else to install or run on one
+# machine. "immediate" runs each task at once inside the request (tests, and a site that
+# runs no worker; deferred follow-up reminders then wait for `manage.py send_reminders`).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate" if TESTING else "database")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, got {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# A task that raises is run again later (after 1, 5, 25 minutes…) until it has been tried
+# this many times in all (worker.retry).
+TASKS_MAX_ATTEMPTS = env.int("TASKS_MAX_ATTEMPTS", default=5)
+# A task still marked running this many seconds after a worker took it is taken to belong
+# to a worker that died, and goes back in the queue (worker.recovery). Keep every task much
+# shorter than this: one that is merely slow would run twice.
+TASKS_STALE_SECONDS = env.int("TASKS_STALE_SECONDS", default=600)
+if TASKS_MAX_ATTEMPTS < 1 or TASKS_STALE_SECONDS < 1:
+    raise ImproperlyConfigured("TASKS_MAX_ATTEMPTS and TASKS_STALE_SECONDS must be 1 or more.")
+
 # INTERNATIONALISATION
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -308,12 +336,25 @@ _mail_options = {
     "password": _email.get("EMAIL_HOST_PASSWORD"),
     "use_tls": _email.get("EMAIL_USE_TLS"),
     "use_ssl": _email.get("EMAIL_USE_SSL"),
+    # Seconds before a silent mail server counts as a failure (retried later), so it never
+    # holds a worker for good.
+    "timeout": env.int("EMAIL_TIMEOUT", default=30),
 }
 if _mailer["BACKEND"].endswith("smtp.EmailBackend"):
     _mailer["OPTIONS"] = {k: v for k, v in _mail_options.items() if v not in (None, "")}
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Heavy Legs <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where links in emails sent without a request (follow-up reminders) point: the site's
+# public address, scheme and host, no path. Default: https:// and the first ALLOWED_HOSTS
+# entry, or http://localhost:8000 in debug.
+_first_host = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.strip("*.")), "")
+_site_url = f"https://{_first_host}" if _first_host and not (DEBUG or TESTING) else ""
+SITE_URL = env.str("SITE_URL", default=_site_url or "http://localhost:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s?#]+", SITE_URL):
+    raise ImproperlyConfigured(
+        f"SITE_URL must be a scheme and host such as https://heavylegs.example, got {SITE_URL!r}."
+    )
 
 # SECURITY
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Page benchmark: every page's throughput against a minimal Django page served by the same
-# gunicorn, history and insights with 10 and 10,000 episodes, each page's queries, the engine's
-# assessments per CPU second and a worker's peak memory (see benchmarks/pages.py). One command:
+# gunicorn, history and insights with 10 and 10,000 episodes, the API's POST /api/v1/assessments
+# (wrk with a Lua script), each page's queries, the engine's assessments per CPU second and a
+# worker's peak memory (see benchmarks/pages.py). One command:
 #   scripts/bench.sh                   # SQLite, 5 rounds of 2 s per page and ceiling
 #   scripts/bench.sh postgres --seconds 3 --rounds 7
+#   scripts/bench.sh sqlite --only API --output benchmarks/results/api.md   # some pages only
 # Writes benchmarks/results/pages.md; exits non-zero when a target is missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

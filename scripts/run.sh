@@ -20,7 +20,28 @@ cat <<MSG
   Heavy Legs is running at http://127.0.0.1:${port}/
   Admin: http://127.0.0.1:${port}/admin/
   Create an admin account with:  .venv/bin/python manage.py createsuperuser
-  Stop with Ctrl+C.
+  Background tasks (emails, reminders) run in a worker beside the web server.
+  Stop both with Ctrl+C.
 
 MSG
-exec .venv/bin/python manage.py runserver "127.0.0.1:${port}"
+# The web server and the background worker run side by side; when either stops (Ctrl+C,
+# an error), the other is stopped too and the script exits. Each runs in a process group
+# of its own (set -m), so Ctrl+C reaches this script only, which stops each of them once:
+# a second signal would make the worker abandon a task midway.
+set -m
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
+.venv/bin/python manage.py worker &
+pids+=($!)
+.venv/bin/python manage.py runserver "127.0.0.1:${port}" &
+pids+=($!)
+status=0
+wait -n "${pids[@]}" || status=$?
+exit "$status"

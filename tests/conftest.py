@@ -82,3 +82,11 @@ def seeded(db: None, seed_rows: SeedRows) -> None:
 def _fast_password_hashing(settings: Any) -> None:
     """Real hashers take ~0.3 s per password on purpose; tests only need hashing to work."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def database_tasks(settings: Any) -> None:
+    """The production backend: tasks wait in the database until a worker runs them
+    (tests.factories.run_worker). Tests that run the worker commit for real, with
+    @pytest.mark.django_db(transaction=True): it closes its connection between tasks."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

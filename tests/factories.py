@@ -6,9 +6,11 @@ from __future__ import annotations
 import html
 import re
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -146,6 +148,14 @@ def activation_links(message: mail.EmailMultiAlternatives) -> dict[str, str]:
     assert len(text_links) == 1, message.body
     assert len(html_links) == 1, html_body
     return {"text": text_links[0], "html": html_links[0]}
+
+
+def run_worker() -> str:
+    """`manage.py worker --batch` in this process: runs every task that is ready, then
+    returns what it printed."""
+    out = StringIO()
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", stdout=out)
+    return out.getvalue()
 
 
 def request_reset(client: Client, email: str) -> Any:

@@ -246,3 +246,74 @@ def test_a_password_change_ends_every_token(client: Client, owner: User) -> None
     token = ApiToken.objects.select_related("owner").get()
     assert not token.active
     assert token.status() == "ended by a password change"
+
+
+# THE ADMIN
+
+ADMIN_TOKENS = reverse("admin:api_apitoken_changelist")
+
+
+@pytest.mark.parametrize("count", [2, 5])
+def test_the_admin_lists_tokens_with_their_dates_and_never_their_digest(
+    admin_client: Client, owner: User, django_assert_num_queries: Any, count: int
+) -> None:
+    names = ["Watch", "Coach", "Phone", "Laptop", "Club"][:count]
+    tokens = [create(owner, name=name)[0] for name in names]
+    token_revoke(token=tokens[0])
+
+    # The session and its user; the count shown and the total; the tokens with their owners
+    # (one join); the date hierarchy's first and last day, and its days. Whatever the count.
+    with django_assert_num_queries(7):
+        response = admin_client.get(ADMIN_TOKENS)
+    content = response.content.decode()
+    assert response.status_code == 200
+    for column in ("Owner", "Name", "Scope", "Created at", "Expires at", "Last used at"):
+        assert column in content
+    assert "owner@example.com" in content and "Coach" in content
+    for token in tokens:
+        assert token.digest not in content
+        change = admin_client.get(reverse("admin:api_apitoken_change", args=[token.pk]))
+        assert change.status_code == 200
+        assert token.prefix in change.content.decode()
+        assert token.digest not in change.content.decode()
+        assert token.password_marker not in change.content.decode()
+
+
+def test_the_admin_finds_tokens_by_owner_or_name(admin_client: Client, owner: User) -> None:
+    create(owner, name="Garmin sync")
+    create(make_user("other@example.com"), name="Coach")
+
+    found = admin_client.get(ADMIN_TOKENS, {"q": "garmin"}).content.decode()
+    assert "Garmin sync" in found and "Coach" not in found
+    found = admin_client.get(ADMIN_TOKENS, {"q": "other@example"}).content.decode()
+    assert "Coach" in found and "Garmin sync" not in found
+
+
+def test_the_admin_revokes_the_selected_tokens(admin_client: Client, owner: User) -> None:
+    (watch, watch_secret), (coach, _) = create(owner, name="Watch"), create(owner, name="Coach")
+    assert Client().get(EPISODES, **bearer(watch_secret)).status_code == 200
+
+    response = admin_client.post(
+        ADMIN_TOKENS,
+        {"action": "revoke", "_selected_action": [watch.pk]},
+        follow=True,
+    )
+    assert "Revoked 1 token(s)" in response.content.decode()
+    watch.refresh_from_db()
+    coach.refresh_from_db()
+    assert watch.revoked_at is not None and coach.revoked_at is None
+    assert Client().get(EPISODES, **bearer(watch_secret)).status_code == 401
+
+
+def test_the_admin_never_makes_a_token(admin_client: Client, owner: User) -> None:
+    add = reverse("admin:api_apitoken_add")
+    assert admin_client.get(add).status_code == 403
+    assert admin_client.post(add, {"owner": owner.pk, "name": "x"}).status_code == 403
+    assert not ApiToken.objects.exists()
+
+
+def test_only_staff_open_the_tokens_admin(client: Client, owner: User) -> None:
+    client.force_login(owner)
+    response = client.get(ADMIN_TOKENS)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))

@@ -645,6 +645,18 @@ def test_compose_runs_web_on_healthy_postgres_and_redis_after_the_release_step()
     assert release["restart"] == "no"
 
 
+def test_compose_runs_the_worker_from_the_same_image_after_the_release_step() -> None:
+    services = compose_services()
+    web, worker = services["web"], services["worker"]
+
+    assert worker["image"] == web["image"]
+    assert worker["environment"] == web["environment"]
+    assert worker["command"][:3] == ["python", "manage.py", "worker"]
+    assert worker["depends_on"]["release"]["condition"] == "service_completed_successfully"
+    assert worker["restart"] == "unless-stopped"
+    assert "ports" not in worker
+
+
 def test_compose_counts_the_address_the_proxy_in_front_saw(settings: Any) -> None:
     """Behind Docker's port mapping every visitor arrives from the gateway's address: with
     no proxy counted, one visitor's failed log-ins would lock everyone out."""

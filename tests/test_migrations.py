@@ -46,7 +46,6 @@ KNOWLEDGE_MODELS = (
 HISTORY_MODELS = ("Episode", "EpisodeCause", "EpisodeRemedy", "FollowUp")
 # Added after the split: a pre-split database has neither these models nor these columns.
 LATER_MODELS = {"rule", "rulecondition", "ruleevidence"}
-LATER_COLUMNS = {"legs_evidence": ("specific",)}
 
 # The last migrations before the split. The two new apps go back to zero (None) and
 # accounts to before 0003, whose dropped column a pre-split database still has.
@@ -56,6 +55,14 @@ BEFORE_SPLIT: list[Target] = [
     ("knowledge", None),
     ("history", None),
 ]
+
+# Columns added by later migrations: a database from before the split has none of them, and
+# one migrated back to it loses them (to come back with their defaults).
+ADDED_AFTER_THE_SPLIT = {
+    "legs_evidence": ("specific",),
+    "accounts_user": ("follow_up_reminders",),
+    "legs_episode": ("reminder_sent_at",),
+}
 
 Models = dict[str, type[Model]]
 Snapshot = dict[str, list[dict[str, Any]]]
@@ -241,7 +248,7 @@ def snapshot(models: Models, apps: Apps | Any) -> Snapshot:
         model = apps.get_model(label)
         tables[model._meta.db_table] = rows(model)
     tables["django_admin_log"] = rows(apps.get_model("admin", "LogEntry"))
-    for table, columns in LATER_COLUMNS.items():
+    for table, columns in ADDED_AFTER_THE_SPLIT.items():
         for row in tables[table]:
             for column in columns:
                 row.pop(column, None)

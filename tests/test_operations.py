@@ -27,6 +27,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from pythonjsonlogger.json import JsonFormatter
 
+from accounts.services import reminders_stop_path
 from accounts.tokens import activation_token
 from config.request_id import RequestIdFilter, request_id_from
 from tests.factories import make_user
@@ -197,7 +198,8 @@ def test_request_log_leaves_out_a_password_reset_token(
 
 
 def reset_and_activation_links() -> list[tuple[str, str]]:
-    """(link path, its secret token) for a real password reset and a real activation."""
+    """(link path, its secret token) for a real password reset, a real activation and a real
+    link that switches follow-up reminders off."""
     active = make_user("reset@example.com")
     pending = make_user("pending@example.com", is_active=False)
     reset_token = default_token_generator.make_token(active)
@@ -223,6 +225,7 @@ def reset_and_activation_links() -> list[tuple[str, str]]:
             ),
             activation,
         ),
+        (reminders_stop_path(active), reminders_stop_path(active).split("/")[-2]),
     ]
 
 
@@ -238,7 +241,7 @@ def test_no_log_line_holds_a_reset_or_activation_token(
     written = request_log.getvalue() + plain_log.getvalue()
     assert "Method Not Allowed (PUT): /accounts/activate/" in plain_log.getvalue()
     paths = [line["path"] for line in log_lines(request_log)]
-    assert len(paths) == 4
+    assert len(paths) == 6
     assert all("/[token]/" in path for path in paths)
     for _, token in links:
         assert token not in written

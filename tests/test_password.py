@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -10,9 +13,13 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.db import connection
+from django.tasks import TaskResultStatus
 from django.template import loader
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from accounts.forms import minimum_password_length
 from tests.factories import (
@@ -27,6 +34,7 @@ from tests.factories import (
     make_user,
     request_reset,
     reset_links,
+    run_worker,
 )
 
 pytestmark = pytest.mark.django_db
@@ -201,38 +209,88 @@ def test_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(
     assert mailoutbox == []
 
 
-def reset_work(client: Client, email: str) -> tuple[list[str], int]:
-    """The templates a reset request renders and the tokens it makes."""
+@dataclass(frozen=True)
+class ResetWork:
+    """What a reset request did in the request itself."""
+
+    statements: list[str]  # each SQL statement's verb and table
+    tokens_made: int
+    templates_rendered: list[str]
+    tasks_queued: list[str]
+
+
+def statement(sql: str) -> str:
+    """`INSERT django_tasks_database_dbtaskresult`, `SELECT accounts_user`…"""
+    verb = sql.split(None, 1)[0].upper()
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)', sql, re.IGNORECASE)
+    return f"{verb} {table.group(1) if table else ''}"
+
+
+def reset_work(client: Client, email: str) -> ResetWork:
+    queued_before = set(DBTaskResult.objects.values_list("pk", flat=True))
     with (
+        CaptureQueriesContext(connection) as queries,
         mock.patch.object(loader, "render_to_string", wraps=loader.render_to_string) as render,
         mock.patch.object(
             default_token_generator, "make_token", wraps=default_token_generator.make_token
         ) as make_token,
     ):
-        client.post(reverse("accounts:password_reset"), {"email": email})
-    return [call.args[0] for call in render.call_args_list], make_token.call_count
+        response = client.post(reverse("accounts:password_reset"), {"email": email})
+    assert response.status_code == 302
+    queued = DBTaskResult.objects.exclude(pk__in=queued_before)
+    return ResetWork(
+        statements=[statement(query["sql"]) for query in queries.captured_queries],
+        tokens_made=make_token.call_count,
+        templates_rendered=[call.args[0] for call in render.call_args_list],
+        tasks_queued=[task.task_path for task in queued],
+    )
 
 
-def test_reset_does_the_same_work_for_an_unknown_address_but_sends_nothing(
-    client: Client, mailoutbox: list[Any]
+@pytest.mark.django_db(transaction=True)
+def test_reset_does_the_same_work_for_an_unknown_address_and_only_the_known_one_is_mailed(
+    client: Client, mailoutbox: list[Any], database_tasks: None
 ) -> None:
-    """Only the send differs, so an unknown address does not answer sooner."""
+    """Both answers look the address up, make a token and queue one email task, with the
+    same queries; no template is rendered and no mail server is waited on in the request.
+    Only the worker learns there is nobody to send to."""
     make_user("runner@example.com")
 
     known = reset_work(client, "runner@example.com")
-    assert len(mailoutbox) == 1
     unknown = reset_work(client, "nobody@example.com")
 
-    assert len(mailoutbox) == 1
     assert known == unknown
-    assert known == (
-        [
-            "registration/password_reset_subject.txt",
-            "registration/password_reset_email.txt",
-            "registration/password_reset_email.html",
-        ],
-        1,
-    )
+    assert known.tokens_made == 1
+    assert known.templates_rendered == []
+    assert known.tasks_queued == ["accounts.tasks.send_password_reset_email"]
+    assert "INSERT django_tasks_database_dbtaskresult" in known.statements
+    assert mailoutbox == []
+
+    run_worker()
+    assert [message.to for message in mailoutbox] == [["runner@example.com"]]
+    assert mailoutbox[0].subject == "Reset your Heavy Legs password"
+    finished = DBTaskResult.objects.values_list("status", flat=True)
+    assert set(finished) == {TaskResultStatus.SUCCESSFUL}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_queued_reset_holds_no_token_and_the_link_the_worker_mails_works(
+    client: Client, mailoutbox: list[Any], database_tasks: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = make_user("runner@example.com")
+    request_reset(client, "runner@example.com")
+    [queued] = DBTaskResult.objects.all()
+    assert queued.args_kwargs == {
+        "args": [],
+        "kwargs": {"user_id": user.pk, "protocol": "http", "domain": "testserver"},
+    }
+
+    caplog.set_level(logging.DEBUG)
+    run_worker()
+    link = reset_links(mailoutbox[0])["text"]
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert token not in caplog.text
+    form_page = client.get(link, follow=True)
+    assert "new_password1" in form_page.content.decode()
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "", TEN_KB])

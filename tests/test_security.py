@@ -877,6 +877,7 @@ NOT_PRIVATE_PAGES: dict[str, str] = {
     "accounts:password_reset_done": "for visitors without an account",
     "accounts:password_reset_confirm": "for visitors without an account",
     "accounts:password_reset_complete": "for visitors without an account",
+    "accounts:reminders_stop": "the link in a reminder: shows nothing of the account",
 }
 
 

@@ -206,6 +206,7 @@ def test_smtp_email_url_maps_into_mailers() -> None:
         "username": "mailer",
         "password": "s3cret",
         "use_tls": True,
+        "timeout": 30,
     }
 
 
@@ -337,6 +338,43 @@ def test_an_urgent_care_address_must_be_https(value: str) -> None:
     last_line = settings_error(DEBUG="true", URGENT_CARE_URL=value)
     assert last_line.startswith("django.core.exceptions.ImproperlyConfigured: URGENT_CARE_URL")
     assert "https://" in last_line
+
+
+# BACKGROUND TASKS AND LINKS IN EMAILS
+
+
+def test_tasks_wait_in_the_database_for_the_worker_by_default() -> None:
+    values = settings_in(PRODUCTION, "TASKS", "TASKS_MAX_ATTEMPTS", "TASKS_STALE_SECONDS")
+    assert values["TASKS"] == {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert values["TASKS_MAX_ATTEMPTS"] == 5
+    assert values["TASKS_STALE_SECONDS"] == 600
+
+
+def test_tests_run_tasks_at_once_inside_the_request(settings: Any) -> None:
+    assert settings.TASKS["default"]["BACKEND"].endswith("ImmediateBackend")
+
+
+@pytest.mark.parametrize(
+    ("env", "starts"),
+    [
+        ({"TASKS_BACKEND": "celery"}, "TASKS_BACKEND must be one of database, immediate"),
+        ({"TASKS_MAX_ATTEMPTS": "0"}, "TASKS_MAX_ATTEMPTS and TASKS_STALE_SECONDS"),
+        ({"SITE_URL": "heavylegs.example"}, "SITE_URL must be a scheme and host"),
+        ({"SITE_URL": "https://heavylegs.example/app"}, "SITE_URL must be a scheme and host"),
+    ],
+)
+def test_a_bad_task_or_site_setting_stops_start_up_with_a_clear_message(
+    env: dict[str, str], starts: str
+) -> None:
+    last_line = settings_error(DEBUG="true", **env)
+    assert last_line.startswith(f"django.core.exceptions.ImproperlyConfigured: {starts}")
+
+
+def test_links_in_emails_without_a_request_use_the_first_allowed_host() -> None:
+    assert settings_in(PRODUCTION, "SITE_URL")["SITE_URL"] == "https://heavylegs.example"
+    assert settings_in({"DEBUG": "true"}, "SITE_URL")["SITE_URL"] == "http://localhost:8000"
+    custom = settings_in({**PRODUCTION, "SITE_URL": "https://legs.example:8443/"}, "SITE_URL")
+    assert custom["SITE_URL"] == "https://legs.example:8443"
 
 
 # SECURITY HEADERS

@@ -4,6 +4,7 @@ pending accounts and the form for a new link."""
 from __future__ import annotations
 
 import html
+import logging
 import re
 from datetime import datetime, timedelta
 from smtplib import SMTPException
@@ -19,11 +20,13 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.messages import get_messages
 from django.core.mail import EmailMultiAlternatives
+from django.tasks import TaskResultStatus
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import DistanceUnit, User
 from accounts.services import PENDING_SIGNUP_SESSION_KEY
@@ -44,6 +47,7 @@ from tests.factories import (
     login_post,
     make_user,
     request_reset,
+    run_worker,
     visible_text,
 )
 
@@ -527,7 +531,58 @@ def test_signup_answers_the_same_when_the_mail_server_fails(
         response = client.post(SIGNUP, signup_data())
     assert response.status_code == 302
     assert response["Location"] == SIGNUP_SENT
-    assert "Failed to send the activation email" in caplog.text
+    assert "send_signup_email failed and is not retried" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signup_queues_the_email_for_the_worker_with_no_token_in_the_queue_or_the_logs(
+    client: Client, mailoutbox: list[Any], database_tasks: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = client.post(SIGNUP + "?next=/history/", signup_data())
+    assert response.status_code == 302
+    assert mailoutbox == []
+    user = User.objects.get()
+    [queued] = DBTaskResult.objects.all()
+    assert queued.task_path == "accounts.tasks.send_signup_email"
+    assert queued.args_kwargs["kwargs"] == {
+        "user_id": user.pk,
+        "protocol": "http",
+        "domain": "testserver",
+        "next_url": "/history/",
+    }
+
+    caplog.set_level(logging.DEBUG)
+    run_worker()
+    [message] = mailoutbox
+    assert message.subject == ACTIVATION_SUBJECT
+    link = activation_links(message)["text"]
+    token = link.split("?")[0].rstrip("/").rsplit("/", 1)[1]
+    assert token not in caplog.text
+    assert client.get(link).status_code == 302
+    user.refresh_from_db()
+    assert user.is_active
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_the_mail_server_refused_is_tried_again_later(
+    client: Client, mailoutbox: list[Any], database_tasks: None
+) -> None:
+    make_user("taken@example.com")
+    client.post(SIGNUP, signup_data(email="taken@example.com"))
+    with mock.patch.object(
+        EmailMultiAlternatives, "send", side_effect=SMTPException("mail server down")
+    ):
+        run_worker()
+    failed = DBTaskResult.objects.get(status=TaskResultStatus.FAILED)
+    retry = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    assert failed.exception_class_path == "smtplib.SMTPException"
+    assert retry.task_path == failed.task_path == "accounts.tasks.send_signup_email"
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2
+    assert retry.run_after > timezone.now()
+
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
+    run_worker()
+    assert [message.subject for message in mailoutbox] == [NOTICE_SUBJECT]
 
 
 def test_check_your_email_page_says_the_same_to_everyone(client: Client) -> None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from legs.history.models import Episode, FollowUp, LegsAffected, Outcome
 
@@ -41,13 +41,23 @@ class AssessmentIn(Input):
     )
 
 
-class ReasonOut(Schema):
+class Plain(BaseModel):
+    """An output built from plain data (a dict such as `Result.to_dict()`, or a dataclass).
+
+    ninja's Schema reads every field of every nested object through its Django attribute
+    getter, made for model instances; plain pydantic validation reads them directly.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ReasonOut(Plain):
     question: str
     value: str
     text: str
 
 
-class AnswerWarningOut(Schema):
+class AnswerWarningOut(Plain):
     """A warning sign given by one answer."""
 
     question: str
@@ -56,7 +66,7 @@ class AnswerWarningOut(Schema):
     message: str
 
 
-class RuleWarningOut(Schema):
+class RuleWarningOut(Plain):
     """A warning from a rule that several answers together fired."""
 
     rule: str = Field(description="The rule's stable identifier.")
@@ -68,13 +78,13 @@ class RuleWarningOut(Schema):
     because: list[ReasonOut] = Field(description="The answers that fired the rule.")
 
 
-class RemedyOut(Schema):
+class RemedyOut(Plain):
     title: str
     summary: str
     kind: str
 
 
-class RankedCauseOut(Schema):
+class RankedCauseOut(Plain):
     slug: str
     name: str
     score: float
@@ -83,7 +93,7 @@ class RankedCauseOut(Schema):
     remedies: list[RemedyOut]
 
 
-class ResultOut(Schema):
+class ResultOut(Plain):
     """The same JSON as `manage.py diagnose`."""
 
     triage: str = Field(description="self_care … emergency; see the warning-signs page.")

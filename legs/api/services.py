@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,3 +38,10 @@ def token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def tokens_revoke(*, tokens: QuerySet[ApiToken]) -> int:
+    """Revoke every token in `tokens` that is not revoked yet; returns how many were."""
+    revoked: int = tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return revoked

@@ -7,7 +7,7 @@ and the history all score the same way, and the rules are easy to test.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from legs.knowledge.snapshot import (
@@ -53,6 +53,11 @@ class Reason:
     value: str
     text: str
 
+    def to_dict(self) -> dict[str, str]:
+        # Spelled out: dataclasses.asdict deep-copies each field, and a result with a dozen
+        # causes took longer to turn into a dict than to score.
+        return {"question": self.question, "value": self.value, "text": self.text}
+
 
 @dataclass(frozen=True, slots=True)
 class WarningSign:
@@ -74,7 +79,7 @@ class WarningSign:
                 "level": self.level.value,
                 "message": self.message,
                 "serious": self.serious,
-                "because": [asdict(r) for r in self.because],
+                "because": [r.to_dict() for r in self.because],
             }
         return {
             "question": self.question,
@@ -160,8 +165,10 @@ class Result:
                     "name": c.name,
                     "score": c.score,
                     "band": c.band,
-                    "because": [asdict(r) for r in c.because],
-                    "remedies": [asdict(r) for r in c.remedies],
+                    "because": [r.to_dict() for r in c.because],
+                    "remedies": [
+                        {"title": r.title, "summary": r.summary, "kind": r.kind} for r in c.remedies
+                    ],
                 }
                 for c in self.causes
             ],

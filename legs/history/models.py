@@ -8,7 +8,7 @@ into apps (`legs_…`).
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ MILES = "mi"
 LOAD_SPIKE_WINDOW_DAYS = 30
 LOAD_SPIKE_RATIO = Decimal("1.1")
 FOLLOW_UP_AFTER = timedelta(days=3)
+# A reminder that could not go out in time (no worker, no cron for weeks) is not sent late.
+REMINDER_TOO_LATE = timedelta(days=30)
 
 
 def km_from(value: Decimal, unit: str) -> Decimal:
@@ -84,6 +86,23 @@ class EpisodeQuerySet(models.QuerySet["Episode"]):
         """Saved more than three days ago, and no follow-up given yet."""
         return self.filter(follow_up__isnull=True, created_at__lte=timezone.now() - FOLLOW_UP_AFTER)
 
+    def reminder_due(self, now: datetime) -> EpisodeQuerySet:
+        """Episodes whose follow-up reminder should go out at `now`: saved at least three
+        days ago but less than REMINDER_TOO_LATE ago, for a run within that time too, with
+        no follow-up and no reminder yet, for an active runner who has not switched
+        reminders off. Never for a result that sent the runner to a doctor: it had no fixes
+        to ask about."""
+        too_late = now - REMINDER_TOO_LATE
+        return self.filter(
+            follow_up__isnull=True,
+            reminder_sent_at__isnull=True,
+            created_at__lte=now - FOLLOW_UP_AFTER,
+            created_at__gt=too_late,
+            run_date__gte=too_late.date(),
+            owner__is_active=True,
+            owner__follow_up_reminders=True,
+        ).exclude(triage__in=[level.value for level in Triage if level.stops])
+
     def with_cause(self, slug: str) -> EpisodeQuerySet:
         return self.filter(causes__slug=slug)
 
@@ -132,6 +151,12 @@ class Episode(models.Model):
     knowledge_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    reminder_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the follow-up reminder went out (it goes out once, if at all).",
+    )
 
     objects = EpisodeQuerySet.as_manager()
 
@@ -146,6 +171,12 @@ class Episode(models.Model):
             # The history filter offers a cause since unpublished when it was a runner's top
             # cause: one look-up in this index, whatever the history's length (forms.py).
             models.Index(fields=["owner", "top_cause_slug"], name="episode_owner_top_cause"),
+            # `send_reminders` reads only the episodes whose reminder has not gone out.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(reminder_sent_at__isnull=True),
+                name="episode_reminder_unsent",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=("owner", "token"), name="unique_episode_token"),

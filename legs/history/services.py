@@ -17,6 +17,7 @@ from legs.assessment.engine import Answers, Result
 from legs.knowledge.snapshot import Knowledge
 
 from .models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
+from .tasks import follow_up_reminder_schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ def episode_create(
         return winner
     EpisodeCause.objects.bulk_create(EpisodeCause.for_result(episode, result))
     EpisodeRemedy.objects.bulk_create(EpisodeRemedy.for_result(episode, result))
+    follow_up_reminder_schedule(episode)
     return episode
 
 
