@@ -6,6 +6,7 @@ from django import template
 
 from legs.assessment.wizard import StoredResult
 
+from ..models import Run
 from ..views import result_save_context
 
 register = template.Library()
@@ -21,3 +22,16 @@ def result_save_form(context: template.Context) -> dict[str, Any]:
     if stored is None:
         return shown
     return {**shown, **result_save_context(request, stored, context.get("save_form"))}
+
+
+@register.filter
+def run_distance(run: Run, unit: str) -> str:
+    """“10.02 km” in the runner's unit."""
+    return f"{run.distance_in(unit)} {unit}"
+
+
+@register.filter
+def run_pace(run: Run, unit: str) -> str:
+    """“5:32 /km”, or a dash."""
+    pace = run.pace_in(unit)
+    return f"{pace} /{unit}" if pace else "–"
