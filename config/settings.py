@@ -329,6 +329,10 @@ if RUNS_IMPORT_MAX_UPLOAD_MB <= 0:
     raise ImproperlyConfigured("RUNS_IMPORT_MAX_UPLOAD_MB must be a positive number.")
 # Files per upload (Django's own limit; more is refused with a message).
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# The assessment's training answers that a logged-in runner's log of runs can give: a
+# function (user, question keys) -> {question_key: value}. Set here, so that the assessment
+# app never imports the history app.
+ASSESSMENT_PREFILL = "legs.history.runs.prefill_answers"
 
 # LOGGING
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

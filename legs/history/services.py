@@ -157,13 +157,13 @@ class DuplicateRun(Exception):
     """The runner's log already holds this run."""
 
 
-def _same_run(user: User, activity: Activity, fingerprint: str) -> bool:
+def _same_run(user: User, activity: Activity) -> bool:
+    """A run starting within two minutes (which covers the same fingerprint), or the same
+    Strava activity; each look-up along its own index."""
     runs = Run.objects.filter(owner=user)
-    if activity.strava_id is not None and runs.filter(strava_id=activity.strava_id).exists():
+    if runs.starting_near(activity.start_time).exists():
         return True
-    return runs.filter(fingerprint=fingerprint).exists() or (
-        runs.starting_near(activity.start_time).exists()
-    )
+    return activity.strava_id is not None and runs.filter(strava_id=activity.strava_id).exists()
 
 
 @transaction.atomic
@@ -177,7 +177,7 @@ def run_create(*, user: User, activity: Activity) -> Run:
         distance_m=activity.distance_m,
         moving_time_s=activity.moving_time_s,
     )
-    if _same_run(user, activity, fingerprint):
+    if _same_run(user, activity):
         raise DuplicateRun
     run = Run(
         owner=user,
@@ -191,7 +191,8 @@ def run_create(*, user: User, activity: Activity) -> Run:
         fingerprint=fingerprint,
         strava_id=activity.strava_id,
     )
-    run.full_clean(validate_constraints=False)
+    # The owner and episode are known to exist: checking them would cost two queries a run.
+    run.full_clean(exclude=["owner", "episode"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             run.save()

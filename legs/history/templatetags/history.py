@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 
 from legs.assessment.wizard import StoredResult
 
-from ..models import Run
+from ..models import Run, km_to
 from ..views import result_save_context
 
 register = template.Library()
@@ -35,3 +36,9 @@ def run_pace(run: Run, unit: str) -> str:
     """“5:32 /km”, or a dash."""
     pace = run.pace_in(unit)
     return f"{pace} /{unit}" if pace else "–"
+
+
+@register.filter
+def metres_in(metres: float, unit: str) -> str:
+    """A distance in metres, as “12.3 km” or “7.6 mi”."""
+    return f"{km_to(Decimal(str(metres)) / 1000, unit):.1f} {unit}"
