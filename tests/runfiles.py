@@ -100,18 +100,30 @@ FIT_FORMATS = {0x00: "B", 0x02: "B", 0x84: "H", 0x86: "I"}
 SPORTS = {"generic": 0, "running": 1, "cycling": 2, "swimming": 5}
 
 
+def _fit_definition(
+    local: int, global_number: int, fields: Sequence[tuple[int, int, int | None]]
+) -> bytes:
+    """The definition of a local message type; fields are (number, base type, value)."""
+    definition = struct.pack("<BBBHB", 0x40 | local, 0, 0, global_number, len(fields))
+    for number, base, _ in fields:
+        definition += struct.pack("<BBB", number, struct.calcsize(FIT_FORMATS[base]), base)
+    return definition
+
+
+def _fit_data(local: int, fields: Sequence[tuple[int, int, int | None]]) -> bytes:
+    data = struct.pack("<B", local)
+    for _, base, value in fields:
+        fmt = FIT_FORMATS[base]
+        invalid = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFFFFFF}[fmt]
+        data += struct.pack(f"<{fmt}", invalid if value is None else value)
+    return data
+
+
 def _fit_message(
     local: int, global_number: int, fields: Sequence[tuple[int, int, int | None]]
 ) -> bytes:
-    """A definition and one data message; fields are (number, base type, value)."""
-    definition = struct.pack("<BBBHB", 0x40 | local, 0, 0, global_number, len(fields))
-    data = struct.pack("<B", local)
-    for number, base, value in fields:
-        fmt = FIT_FORMATS[base]
-        definition += struct.pack("<BBB", number, struct.calcsize(fmt), base)
-        invalid = {"B": 0xFF, "H": 0xFFFF, "I": 0xFFFFFFFF}[fmt]
-        data += struct.pack(f"<{fmt}", invalid if value is None else value)
-    return definition + data
+    """A definition and one data message."""
+    return _fit_definition(local, global_number, fields) + _fit_data(local, fields)
 
 
 def _fit_time(moment: datetime) -> int:
@@ -127,16 +139,14 @@ def fit(
     """A FIT activity file: file_id, the run's records, a session and an activity."""
     end = sample.start + timedelta(minutes=sample.minutes)
     body = _fit_message(0, 0, [(0, 0x00, 4), (1, 0x84, 1), (4, 0x86, _fit_time(sample.start))])
-    for t, _, _, _, metres in sample.track():
-        body += _fit_message(
-            1,
-            20,
-            [
-                (253, 0x86, _fit_time(t)),
-                (5, 0x86, round(metres * 100)),
-                (3, 0x02, sample.heart_rate),
-            ],
-        )
+    # One definition for every record, as watches write them.
+    for n, (t, _, _, _, metres) in enumerate(sample.track()):
+        fields = [
+            (253, 0x86, _fit_time(t)),
+            (5, 0x86, round(metres * 100)),
+            (3, 0x02, sample.heart_rate),
+        ]
+        body += (_fit_definition(1, 20, fields) if n == 0 else b"") + _fit_data(1, fields)
     if with_session:
         seconds = round(sample.minutes * 60 * 1000)
         body += _fit_message(
