@@ -248,6 +248,18 @@ def test_a_saved_episode_links_to_the_longest_run_of_its_day(owner: User) -> Non
     assert list(episode.runs.all()) == [longest]
 
 
+def test_the_episode_page_shows_its_run(client: Client, owner: User) -> None:
+    make_run(owner, 0, km=12.5)
+    episode = make_episode(owner)
+    client.force_login(owner)
+    page = client.get(episode.get_absolute_url()).content.decode()
+    assert 'id="episode-run"' in page and "12.50 km" in page
+    assert (
+        'id="episode-run"'
+        not in client.get(make_episode(owner, days_ago=4).get_absolute_url()).content.decode()
+    )
+
+
 def test_changing_an_episodes_date_links_it_to_that_days_run(owner: User) -> None:
     today = make_run(owner, 0)
     earlier = make_run(owner, 2)

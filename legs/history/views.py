@@ -275,6 +275,7 @@ def _detail(
         follow_up_form=follow_up_form,
         remedies_form=remedies_form,
         load_spike=episode.load_spike(),
+        day_run=episode.runs.order_by("-distance_m").first(),
         unit=_unit(request),
         distance=episode.distance_in(_unit(request)),
     )
