@@ -241,6 +241,28 @@ def test_a_strava_export_reads_runs_from_its_csv_and_files_where_the_csv_is_blan
     assert entries[3].read().strava_id == 104
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("10020.5", 10020.5), ("1,234.5", 1234.5), ("10020,5", 10020.5), ("12,345", 12345.0)],
+)
+def test_strava_numbers_are_read_with_either_decimal_mark(text: str, value: float) -> None:
+    assert imports._number(text) == value
+
+
+def test_a_strava_row_with_a_date_in_another_language_is_read_from_its_file() -> None:
+    from tests.runfiles import strava_csv
+
+    csv_text = strava_csv([StravaActivity(5, RUN, filename="activities/5.fit")]).decode()
+    csv_text = csv_text.replace("Nov 2, 2026, 7:30:00 AM", "2 nov. 2026, 07:30:00")
+    archive = zipped([("activities.csv", csv_text.encode()), ("activities/5.fit", fit(RUN))])
+    [entry] = upload_entries("export.zip", archive, Budget())
+    found = entry.read()
+    assert (found.start_time, found.strava_id, found.source) == (START, 5, "strava")
+    alone = upload_entries("activities.csv", csv_text.encode(), Budget())
+    with pytest.raises(UnreadableFile, match="not one Strava writes"):
+        next(alone).read()
+
+
 def test_the_activities_csv_alone_can_be_uploaded() -> None:
     from tests.runfiles import strava_csv
 

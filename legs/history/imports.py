@@ -366,8 +366,13 @@ def _strava_date(text: str) -> datetime:
 
 
 def _number(text: str | None) -> float | None:
+    """A number as Strava writes it: "10020.5", "1,234.5", or with a decimal comma in
+    some languages ("10020,5": not three digits after the comma, so not thousands)."""
     if text is None or not text.strip():
         return None
+    text = text.strip()
+    if re.fullmatch(r"\d+,(\d{1,2}|\d{4,})", text):
+        text = text.replace(",", ".")
     try:
         return float(text.replace(",", ""))
     except ValueError:
@@ -536,7 +541,13 @@ def _strava_entry(
     label = f"{STRAVA_CSV} line {row.line}" + (f" ({file_name})" if file_name else "")
 
     def read() -> Activity:
-        activity = activity_from_row(row)
+        try:
+            activity = activity_from_row(row)
+        except UnreadableFile:
+            # A date or number in a form the CSV reader does not know: the file has it.
+            if not file_name:
+                raise
+            activity = None
         if activity is not None:
             return activity
         if not file_name:
