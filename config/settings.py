@@ -405,6 +405,20 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# TRAINING LOG
+# One upload of run files (all its files together) may be at most this many megabytes;
+# a larger one is refused before any of it is stored. Keep a reverse proxy's body limit
+# (nginx client_max_body_size) at least this high.
+RUNS_IMPORT_MAX_UPLOAD_MB = env.int("RUNS_IMPORT_MAX_UPLOAD_MB", default=50)
+if RUNS_IMPORT_MAX_UPLOAD_MB <= 0:
+    raise ImproperlyConfigured("RUNS_IMPORT_MAX_UPLOAD_MB must be a positive number.")
+# Files per upload (Django's own limit; more is refused with a message).
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# The assessment's training answers that a logged-in runner's log of runs can give: a
+# function (user, question keys) -> {question_key: value}. Set here, so that the assessment
+# app never imports the history app.
+ASSESSMENT_PREFILL = "legs.history.runs.prefill_answers"
+
 # LOGGING
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

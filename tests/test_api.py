@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ from accounts.models import User
 from legs.api.models import TokenScope
 from legs.api.services import token_create
 from legs.assessment.engine import assess
-from legs.history.models import Episode, FollowUp
-from legs.history.services import RunContext, episode_create
+from legs.history.imports import Activity
+from legs.history.models import Episode, FollowUp, Run
+from legs.history.services import RunContext, episode_create, run_create
 from legs.knowledge.models import Cause, Faq, KnowledgeRevision
 from legs.knowledge.published import get_knowledge
 from tests.factories import ONE_LEG_ON_THE_PILL, make_one_leg_rule, make_user
@@ -564,6 +565,95 @@ def test_insights_are_the_insights_pages_numbers(
     assert body["window_count"] == 3
     top = Episode.objects.first().top_cause_slug  # type: ignore[union-attr]
     assert any(c["slug"] == top and c["top"] == 3 for c in body["causes"])
+
+
+# RUNS
+
+
+def make_run(user: User, days_ago: int = 0, km: float = 10) -> Run:
+    day = timezone.localdate() - timedelta(days=days_ago)
+    return run_create(
+        user=user,
+        activity=Activity(
+            start_time=datetime(day.year, day.month, day.day, 7, tzinfo=UTC),
+            distance_m=round(km * 1000),
+            moving_time_s=round(km * 300),
+            average_heart_rate=150,
+            source="fit",
+        ),
+    )
+
+
+@pytest.mark.parametrize("path", ["/runs", "/runs/{pk}"])
+def test_runs_need_a_token_or_a_session(
+    client: Client, owner: User, path: str, outsider_token: dict[str, str]
+) -> None:
+    run = make_run(owner)
+    url = V1 + path.format(pk=run.pk)
+    assert client.get(url).status_code == 401
+    assert client.get(url, **bearer("not-a-token")).status_code == 401
+    assert client.get(url, **outsider_token).status_code in (200, 404)
+
+
+def test_another_runners_run_is_404(
+    client: Client, owner: User, outsider: User, outsider_token: dict[str, str]
+) -> None:
+    run = make_run(owner)
+    response = client.get(f"{V1}/runs/{run.pk}", **outsider_token)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+    client.force_login(outsider)
+    assert client.get(f"{V1}/runs/{run.pk}").status_code == 404
+    assert client.get(f"{V1}/runs", **outsider_token).json()["count"] == 0
+
+
+def test_a_run_gives_its_details(client: Client, owner: User, read_token: dict[str, str]) -> None:
+    run = make_run(owner, km=21.1)
+    body = client.get(f"{V1}/runs/{run.pk}", **read_token).json()
+    assert body["id"] == run.pk
+    assert (body["distance_m"], body["moving_time_s"], body["source"]) == (21_100, 6330, "fit")
+    assert body["average_heart_rate"] == 150
+    assert body["episode_id"] is None
+    assert body["url"] == reverse("history:run_detail", args=[run.pk])
+
+
+@pytest.mark.parametrize("count", [2, 25])
+def test_the_run_list_is_paginated_in_a_fixed_number_of_queries(
+    client: Client, owner: User, django_assert_num_queries: Any, count: int
+) -> None:
+    for days in range(count):
+        make_run(owner, days_ago=days)
+    headers = bearer(make_token(owner, TokenScope.READ))
+    client.get(f"{V1}/runs", **headers)  # the token's first use is recorded
+    # 1 the token with its owner, 2 count, 3 the page of runs
+    with django_assert_num_queries(3):
+        body = client.get(f"{V1}/runs", **headers).json()
+    assert body["count"] == count
+    assert len(body["items"]) == min(count, 20)
+    dates = [r["run_date"] for r in body["items"]]
+    assert dates == sorted(dates, reverse=True)
+    if count > 20:
+        assert len(client.get(f"{V1}/runs", {"page": 2}, **headers).json()["items"]) == 5
+
+
+def test_runs_cannot_be_written_through_the_api(
+    client: Client, owner_token: dict[str, str]
+) -> None:
+    assert post_json(client, f"{V1}/runs", {}, **owner_token).status_code == 405
+
+
+def test_insights_give_the_training_load_from_runs(
+    client: Client, owner: User, owner_token: dict[str, str]
+) -> None:
+    assert client.get(f"{V1}/insights", **owner_token).json()["training_load"] is None
+    for days in range(0, 35, 3):
+        make_run(owner, days_ago=days, km=8)
+    long_run = make_run(owner, days_ago=1, km=20)
+    load = client.get(f"{V1}/insights", **owner_token).json()["training_load"]
+    assert len(load["weeks"]) == 12
+    assert sum(w["runs"] for w in load["weeks"]) >= 12
+    assert load["workload_ratio"]["ratio"] > 1
+    assert [r["run_id"] for r in load["long_runs"]] == [long_run.pk]
 
 
 # THE ROUND TRIP

@@ -115,7 +115,8 @@ def test_the_exports_run_the_same_queries_for_any_number_of_episodes(
     # 1 session, 2 user, 3 episodes with follow-ups, 4 their causes, 5 their remedies
     with django_assert_num_queries(5):
         assert len(rows(runner_client.get(reverse("history:export_csv")))) == count
-    with django_assert_num_queries(5):
+    # ... and 6 the runs of the training log
+    with django_assert_num_queries(6):
         runner_client.get(reverse("history:export_json"))
 
 

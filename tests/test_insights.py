@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from legs.history import insights as insights_module
+from legs.history import runs as runs_module
 from legs.history.insights import (
     CHART_POINTS,
     FACTORS,
@@ -434,8 +435,9 @@ def test_the_insights_page_runs_the_same_queries_for_any_number_of_episodes(
             FollowUp.objects.create(episode=episode, outcome="better")
             EpisodeRemedy.objects.filter(episode=episode, position=0).update(tried=True)
     # 1 session, 2 user, 3 totals (episodes and scored episodes), 4 episode facts of the
-    # window, 5 runs in the 30 days before the window, 6 remedy reports, 7 cause counts
-    with django_assert_num_queries(7):
+    # window, 5 runs in the 30 days before the window, 6 the training log's runs (weekly
+    # load and long runs), 7 remedy reports, 8 cause counts
+    with django_assert_num_queries(8):
         response = runner_client.get(reverse("history:insights"))
     assert response.status_code == 200
     assert response.context["insights"].episode_count == count
@@ -504,3 +506,260 @@ def test_runners_never_see_each_others_insights(client: Client, runner: User) ->
     # Back to the first runner: nothing of the other's page stays behind.
     client.force_login(runner)
     assert heaviness_column(get_insights(client)) == ["3"]
+
+
+# -- training load from the log of runs ---------------------------------------------------
+
+TODAY = date(2026, 11, 18)  # a Wednesday
+
+
+def log(**km_by_days_ago: float) -> dict[date, int]:
+    """{date: metres} from d3=10 (3 days ago: 10 km)."""
+    return {
+        TODAY - timedelta(days=int(key[1:])): round(km * 1000) for key, km in km_by_days_ago.items()
+    }
+
+
+def steady(weeks: int = 5, km: float = 10, every: int = 2) -> dict[date, int]:
+    """A run of `km` every `every` days for `weeks` weeks, ending today."""
+    return {TODAY - timedelta(days=d): round(km * 1000) for d in range(0, weeks * 7, every)}
+
+
+def test_weekly_distance_is_per_calendar_week_the_last_so_far() -> None:
+    days = log(d0=5, d2=10, d3=8, d9=12)
+    weeks = runs_module.weekly_distance(days, dict.fromkeys(days, 1), TODAY)
+    assert len(weeks) == 12
+    assert weeks[-1].start == date(2026, 11, 16) and weeks[-1].current
+    assert [(w.metres, w.runs) for w in weeks[-2:]] == [(20_000, 2), (15_000, 2)]
+    assert not any(w.metres for w in weeks[:-2])
+
+
+def test_the_workload_ratio_is_the_last_week_over_the_average_week_of_four() -> None:
+    # 10 km on each of the 28 days: the last week is exactly the usual week.
+    even = {TODAY - timedelta(days=d): 10_000 for d in range(28)}
+    ratio = runs_module.workload_ratio(even, TODAY)
+    assert ratio is not None and ratio.ratio == 1.0 and not ratio.high and not ratio.low
+    # 20 km in the last week, 10 km in each of the three before: 20 / (50 / 4) = 1.6.
+    jump = log(d1=20, d8=10, d15=10, d22=10)
+    high = runs_module.workload_ratio(jump, TODAY)
+    assert high is not None and high.ratio == 1.6 and high.high
+    assert (high.acute_metres, high.chronic_weekly_metres) == (20_000, 12_500)
+    low = runs_module.workload_ratio(log(d1=2, d8=10, d15=10, d22=10), TODAY)
+    assert low is not None and low.low
+    assert runs_module.workload_ratio(log(d30=10), TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("latest_km", "expected"),
+    [
+        (8.0, "down"),
+        (9.6, "same"),
+        (10.4, "same"),
+        (10.8, "up_under_10"),
+        (11.0, "up_10_30"),
+        (13.0, "up_10_30"),
+        (13.1, "up_over_30"),
+    ],
+)
+def test_weekly_change_compares_the_last_week_with_the_month_before(
+    latest_km: float, expected: str
+) -> None:
+    # 10 km in each of the four weeks before the latest 7 days.
+    days = log(d1=latest_km, d8=10, d15=10, d22=10, d29=10)
+    assert runs_module.weekly_change(days, TODAY) == expected
+
+
+def test_rest_days_count_the_last_seven_days_and_today_once_run() -> None:
+    assert runs_module.rest_days(steady(every=1), TODAY) == "0"
+    # Nothing yet today: the 7 days up to yesterday count.
+    every_day_but_today = {d: m for d, m in steady(every=1).items() if d != TODAY}
+    assert runs_module.rest_days(every_day_but_today, TODAY) == "0"
+    one_off = {d: m for d, m in steady(every=1).items() if d != TODAY - timedelta(days=3)}
+    assert runs_module.rest_days(one_off, TODAY) == "1"
+    assert runs_module.rest_days(steady(every=2), TODAY) == "2_plus"
+
+
+def test_the_long_run_spike_compares_the_latest_run_with_the_30_days_before() -> None:
+    assert runs_module.long_run_spike(log(d1=11.1, d5=10, d20=8), TODAY) == "yes"
+    assert runs_module.long_run_spike(log(d1=11.0, d5=10), TODAY) == "no"
+    # The 10 km run was 31 days before the latest one: nothing to compare with.
+    assert runs_module.long_run_spike(log(d1=20, d32=10), TODAY) is None
+    # No run in the last week: the latest run is not the run the assessment is about.
+    assert runs_module.long_run_spike(log(d9=20, d15=10), TODAY) is None
+
+
+def test_the_log_answers_only_with_runs_in_three_of_the_last_five_weeks() -> None:
+    two_weeks = log(d1=10, d3=10, d8=10)
+    assert runs_module.weeks_with_runs(two_weeks, TODAY) == 2
+    assert (
+        runs_module.answers_from_log(two_weeks, two_weeks, TODAY, logged_before=lambda: False) == {}
+    )
+    three = log(d1=11, d8=10, d15=10, d22=10, d29=10)
+    assert runs_module.answers_from_log(three, three, TODAY, logged_before=lambda: False) == {
+        "rest_days_7d": "2_plus",
+        "weekly_change": "up_10_30",
+        "long_run_spike": "no",
+    }
+
+
+def test_a_runner_back_from_a_break_is_told_so_only_when_the_log_knows_the_break() -> None:
+    back = log(d1=5, d3=5)
+    assert runs_module.answers_from_log(back, back, TODAY, logged_before=lambda: True) == {
+        "weekly_change": "returning_after_break"
+    }
+    assert runs_module.answers_from_log(back, back, TODAY, logged_before=lambda: False) == {}
+
+
+# -- the training answers pre-filled in the assessment ------------------------------------
+
+
+def import_runs_for(user: User, days_km: dict[int, float]) -> None:
+    from datetime import UTC, datetime
+
+    from legs.history.imports import Activity
+    from legs.history.services import run_create
+
+    today = timezone.localdate()
+    for days_ago, km in days_km.items():
+        day = today - timedelta(days=days_ago)
+        run_create(
+            user=user,
+            activity=Activity(
+                start_time=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
+                distance_m=round(km * 1000),
+                moving_time_s=round(km * 330),
+                source="gpx",
+            ),
+        )
+
+
+# 28 km in the latest 7 days against 20 km a week in the month before: +40%; the latest
+# run 16 km after a longest of 12 km; two runs in the last 7 days.
+TRAINING_LOG = {1: 16, 4: 12, 9: 10, 11: 10, 16: 10, 18: 10, 23: 10, 25: 10, 30: 10, 32: 10}
+FROM_THE_LOG = {"weekly_change": "up_over_30", "long_run_spike": "yes", "rest_days_7d": "2_plus"}
+
+
+def test_prefill_answers_come_from_the_runners_log(runner: User) -> None:
+    import_runs_for(runner, TRAINING_LOG)
+    keys = ["warmup", "rest_days_7d", "weekly_change", "long_run_spike"]
+    assert runs_module.prefill_answers(runner, keys) == FROM_THE_LOG
+    # Another step, another runner, nobody logged in: nothing.
+    assert runs_module.prefill_answers(runner, ["legs", "timing"]) == {}
+    assert runs_module.prefill_answers(make_user("new@example.com"), keys) == {}
+    from django.contrib.auth.models import AnonymousUser
+
+    assert runs_module.prefill_answers(AnonymousUser(), keys) == {}
+
+
+def start_training_step(client: Client) -> HttpResponse:
+    from tests.test_wizard import post_step
+
+    post_step(client, "safety", {"warning_signs": ["none"]})
+    post_step(client, "pattern", {"legs": "both"})
+    response: HttpResponse = client.get(reverse("assessment:wizard_step", args=["training"]))
+    return response
+
+
+def checked(page: str, key: str) -> str | None:
+    found = re.search(rf'name="training-{key}"\s+value="([^"]*)"[^>]*\s+checked', page)
+    return found.group(1) if found else None
+
+
+def test_the_wizard_prefills_the_training_answers_and_marks_them(
+    runner_client: Client, runner: User
+) -> None:
+    import_runs_for(runner, TRAINING_LOG)
+    page = start_training_step(runner_client).content.decode()
+    for key, value in FROM_THE_LOG.items():
+        assert checked(page, key) == value, key
+        assert f'id="id_training-{key}_prefilled"' in page
+    assert checked(page, "warmup") in (None, "")
+    assert page.count("From your runs") == 3
+
+
+def test_a_prefilled_answer_can_be_changed(runner_client: Client, runner: User) -> None:
+    from tests.test_wizard import post_step, step_data, step_url
+
+    import_runs_for(runner, TRAINING_LOG)
+    start_training_step(runner_client)
+    post_step(runner_client, "training", {"weekly_change": "same", "rest_days_7d": "0"})
+    back = runner_client.post(
+        step_url("fuel"), {**step_data("fuel", {}), "wizard_goto_step": "training"}, follow=True
+    ).content.decode()
+    assert checked(back, "weekly_change") == "same"
+    assert checked(back, "long_run_spike") in (None, "")
+    assert "From your runs" not in back
+
+
+def test_anonymous_and_runners_without_runs_get_no_prefill(client: Client, runner: User) -> None:
+    import_runs_for(runner, TRAINING_LOG)
+    anonymous = start_training_step(client).content.decode()
+    assert "From your runs" not in anonymous
+    assert checked(anonymous, "weekly_change") in (None, "")
+    client.force_login(make_user("fresh@example.com"))
+    assert "From your runs" not in start_training_step(client).content.decode()
+
+
+def test_one_runners_prefilled_step_is_never_shown_to_another(client: Client, runner: User) -> None:
+    """The step's fields are cached by what they show: the prefill is part of the key."""
+    import_runs_for(runner, TRAINING_LOG)
+    client.force_login(runner)
+    assert "From your runs" in start_training_step(client).content.decode()
+    other = Client()
+    other.force_login(make_user("other@example.com"))
+    assert "From your runs" not in start_training_step(other).content.decode()
+
+
+# -- the insights page with runs ------------------------------------------------------------
+
+
+def test_the_insights_page_shows_weekly_distance_and_the_ratio(
+    runner_client: Client, runner: User
+) -> None:
+    # 5 km runs every other day for five weeks, then 20 km yesterday: a jump.
+    import_runs_for(runner, {**dict.fromkeys(range(2, 35, 2), 5), 1: 20})
+    response = runner_client.get(reverse("history:insights"))
+    page = response.content.decode()
+    load = response.context["insights"].load
+    assert load is not None and load.enough and load.ratio.high
+    assert 'class="weekly-chart"' in page and "<script" not in page.split("<main")[1]
+    assert len(re.findall(r"<rect ", page)) == 12
+    assert 'id="weekly-distance"' in page
+    assert 'id="ratio-high"' in page
+    assert "a rough guide, not a prediction" in page
+    # The runner's unit is miles.
+    assert "mi</td>" in page
+
+
+def test_the_ratio_waits_for_enough_runs(runner_client: Client, runner: User) -> None:
+    import_runs_for(runner, {1: 10, 3: 10})
+    page = runner_client.get(reverse("history:insights")).content.decode()
+    assert 'id="ratio-not-enough"' in page
+    assert 'id="workload-ratio"' not in page
+
+
+def test_long_runs_are_found_among_all_runs_not_only_episodes(
+    runner_client: Client, runner: User
+) -> None:
+    """The 24 km run is compared with the 20 km run imported the week before, not only with
+    the 8 km of the only other episode."""
+    make_episode(runner, TIRED, days_ago=10, distance_km="8")
+    import_runs_for(runner, {8: 20, 1: 24, 40: 10, 35: 15})
+    insights = runner_client.get(reverse("history:insights")).context["insights"]
+    spikes = [(s.run_date, s.percent, s.is_run) for s in insights.spikes]
+    today = timezone.localdate()
+    assert spikes == [
+        (today - timedelta(days=35), 50, True),
+        (today - timedelta(days=8), 33, True),
+        (today - timedelta(days=1), 20, True),
+    ]
+    assert insights.spike_rows[0]["url"].startswith("/history/runs/")
+
+
+def test_an_episode_linked_to_its_run_counts_once_and_shows_its_spike_as_a_pattern(
+    runner: User,
+) -> None:
+    import_runs_for(runner, {3: 10, 1: 15})
+    episode = make_episode(runner, TIRED, days_ago=1, distance_km="15")
+    insights = insights_module.build_insights(runner)
+    assert [(s.is_run, s.episode_id) for s in insights.spikes] == [(True, episode.pk)]

@@ -17,8 +17,8 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from config.ratelimit import post_usage
 from legs.assessment.engine import assess, validate_answers
-from legs.history.insights import build_insights
-from legs.history.models import Episode, EpisodeQuerySet
+from legs.history.insights import Insights, build_insights
+from legs.history.models import Episode, EpisodeQuerySet, Run, RunQuerySet
 from legs.history.services import RunContext, episode_create, follow_up_save
 from legs.knowledge.models import Cause, Faq, KnowledgeRevision
 from legs.knowledge.published import get_knowledge
@@ -38,6 +38,7 @@ from .schemas import (
     InsightsOut,
     QuestionsOut,
     ResultOut,
+    RunOut,
 )
 
 router = Router()
@@ -46,6 +47,7 @@ router = Router()
 # revalidate with If-None-Match, which costs one query and an empty 304 when nothing changed.
 KNOWLEDGE_MAX_AGE = 300
 EPISODES_PER_PAGE = 20
+RUNS_PER_PAGE = 20
 
 PUBLIC_ERRORS: dict[int, Any] = {400: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut}
 OWNER_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut}
@@ -224,6 +226,21 @@ def put_follow_up(request: HttpRequest, episode_id: int, payload: FollowUpIn) ->
     return follow_up_save(episode=episode, outcome=payload.outcome.value, note=payload.note)
 
 
+# RUNS
+@router.get("/runs", response={200: list[RunOut], **OWNER_ERRORS}, auth=READ, tags=["history"])
+@paginate(PageNumberPagination, page_size=RUNS_PER_PAGE)
+def list_runs(request: HttpRequest) -> RunQuerySet:
+    """The runner's imported runs, newest first, a page at a time."""
+    return Run.objects.for_user(runner(request))
+
+
+@router.get("/runs/{run_id}", response={200: RunOut, **OWNER_ERRORS}, auth=READ, tags=["history"])
+def get_run(request: HttpRequest, run_id: int) -> Run:
+    """One of the runner's runs; 404 for anyone else's, as on the site."""
+    run: Run = get_object_or_404(Run.objects.for_user(runner(request)), pk=run_id)
+    return run
+
+
 # INSIGHTS
 @router.get("/insights", response={200: InsightsOut, **OWNER_ERRORS}, auth=READ, tags=["history"])
 def get_insights(request: HttpRequest) -> dict[str, Any]:
@@ -236,18 +253,53 @@ def get_insights(request: HttpRequest) -> dict[str, Any]:
         "heaviness": [{"run_date": day, "heaviness": value} for day, value in found.points],
         "load_spikes": [
             {
-                "episode_id": s.pk,
+                "episode_id": s.episode_id,
+                "run_id": s.pk if s.is_run else None,
                 "run_date": s.run_date,
                 "distance_km": float(s.distance_km),
                 "previous_longest_km": float(s.previous_longest_km),
                 "percent": s.percent,
             }
             for s in found.spikes
+            if s.episode_id is not None
         ],
+        "training_load": training_load_data(found),
         "patterns": [
             {"factor": p.factor.key, "observation": p.observation, "detail": p.detail}
             for p in found.patterns
         ],
         "causes": found.causes,
         "remedies": found.remedies,
+    }
+
+
+def training_load_data(found: Insights) -> dict[str, Any] | None:
+    load = found.load
+    if load is None:
+        return None
+    ratio = load.ratio if load.enough else None
+    return {
+        "weeks": [
+            {"week_start": w.start, "distance_m": w.metres, "runs": w.runs} for w in load.weeks
+        ],
+        "workload_ratio": None
+        if ratio is None
+        else {
+            "acute_m": ratio.acute_metres,
+            "chronic_weekly_m": ratio.chronic_weekly_metres,
+            "ratio": ratio.ratio,
+            "high": ratio.high,
+        },
+        "long_runs": [
+            {
+                "run_id": s.pk,
+                "episode_id": s.episode_id,
+                "run_date": s.run_date,
+                "distance_km": float(s.distance_km),
+                "previous_longest_km": float(s.previous_longest_km),
+                "percent": s.percent,
+            }
+            for s in found.spikes
+            if s.is_run
+        ],
     }

@@ -15,7 +15,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict
 
-from legs.history.models import Episode, FollowUp, LegsAffected, Outcome
+from legs.history.models import Episode, FollowUp, LegsAffected, Outcome, Run, RunSource
 
 
 class Input(Schema):
@@ -252,7 +252,59 @@ class EpisodeDetailOut(EpisodeOut):
         return obj.saved_follow_up()
 
 
+# RUNS
+class RunOut(Schema):
+    id: int
+    run_date: date
+    start_time: datetime | None
+    distance_m: int
+    moving_time_s: int = Field(description="Seconds of moving time.")
+    elevation_gain_m: int | None
+    average_heart_rate: int | None = Field(description="Beats per minute, when recorded.")
+    source: RunSource
+    strava_id: int | None = Field(description="The Strava activity, for a Strava export.")
+    episode_id: int | None = Field(description="The heavy-leg episode saved for this run.")
+    url: str = Field(description="The run's page on the site.")
+
+    @staticmethod
+    def resolve_url(obj: Run) -> str:
+        return obj.get_absolute_url()
+
+
 # INSIGHTS
+class WeekOut(Schema):
+    week_start: date = Field(description="A Monday; the last week is the current one so far.")
+    distance_m: int
+    runs: int
+
+
+class WorkloadRatioOut(Schema):
+    acute_m: int = Field(description="The last 7 days.")
+    chronic_weekly_m: float = Field(description="The average week of the last 28 days.")
+    ratio: float = Field(description="acute over chronic: a rough guide, not a prediction.")
+    high: bool = Field(description="Above 1.5: a sudden jump.")
+
+
+class LongRunOut(Schema):
+    run_id: int
+    episode_id: int | None
+    run_date: date
+    distance_km: float
+    previous_longest_km: float
+    percent: int
+
+
+class TrainingLoadOut(Schema):
+    weeks: list[WeekOut] = Field(description="The last 12 calendar weeks, oldest first.")
+    workload_ratio: WorkloadRatioOut | None = Field(
+        description="Only with runs in at least 3 of the last 5 weeks."
+    )
+    long_runs: list[LongRunOut] = Field(
+        description="Runs of the last year more than 10% longer than the longest of the 30 "
+        "days before them."
+    )
+
+
 class HeavinessPointOut(Schema):
     run_date: date
     heaviness: int
@@ -260,6 +312,7 @@ class HeavinessPointOut(Schema):
 
 class LoadSpikeOut(Schema):
     episode_id: int
+    run_id: int | None = Field(None, description="The imported run, when it is one.")
     run_date: date
     distance_km: float
     previous_longest_km: float
@@ -296,3 +349,6 @@ class InsightsOut(Schema):
     patterns: list[PatternOut]
     causes: list[CauseCountOut]
     remedies: list[RemedyReportOut]
+    training_load: TrainingLoadOut | None = Field(
+        description="From the runner's imported runs; null without any."
+    )

@@ -10,12 +10,14 @@ from itertools import takewhile
 from typing import Any, ClassVar, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from formtools.wizard.views import NamedUrlSessionWizardView
 
@@ -178,6 +180,8 @@ class AssessmentWizard(NamedUrlSessionWizardView):
 
     template_name = "assessment/wizard_step.html"
     knowledge: Knowledge
+    # Answers given in advance for this request's form, by question (see prefill()).
+    prefilled: dict[str, str]
 
     @classmethod
     def get_initkwargs(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -190,6 +194,7 @@ class AssessmentWizard(NamedUrlSessionWizardView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.knowledge = get_knowledge()
+        self.prefilled = {}
         self.form_list = step_forms(self.knowledge)
         # Without its warning-signs step the questionnaire could reassure someone who needs
         # a doctor, so it is better not offered at all.
@@ -283,6 +288,31 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         answers = self.answers_so_far()
         return self._finish(answers, assess(answers, self.knowledge))
 
+    def get_form_initial(self, step: str) -> dict[str, Any]:
+        """A step not answered yet starts from what settings.ASSESSMENT_PREFILL knows
+        (for a logged-in runner, the training answers their log of runs can give); the
+        runner can change every one of them."""
+        initial = dict(super().get_form_initial(step) or {})
+        if step in self.form_list and self.storage.get_step_data(step) is None:
+            found = self.prefill(list(self.form_list[step].base_fields))
+            self.prefilled.update(found)
+            initial.update(found)
+        return initial
+
+    def prefill(self, keys: list[str]) -> dict[str, str]:
+        """Answers to `keys` from settings.ASSESSMENT_PREFILL, a dotted path to a function
+        (user, keys) -> {key: value}; only values that are choices of those questions."""
+        path = getattr(settings, "ASSESSMENT_PREFILL", "")
+        if not path or not self.request.user.is_authenticated:
+            return {}
+        found = import_string(path)(self.request.user, keys)
+        questions = self.knowledge.questions
+        return {
+            key: value
+            for key, value in found.items()
+            if key in keys and key in questions and value in questions[key].choices
+        }
+
     def get_form_step_data(self, form: StepForm) -> dict[str, list[str]]:
         """Only the step's answers go into the session: not the CSRF token, the wizard's
         own bookkeeping or anything else that came with the POST."""
@@ -308,8 +338,12 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         shown = (
             [data.getlist(form.add_prefix(name)) for name in form.fields] if form.is_bound else []
         )
+        prefilled = (
+            {} if form.is_bound else {k: v for k, v in self.prefilled.items() if k in form.fields}
+        )
+        context["prefilled"] = prefilled
         context["fields_key"] = hashlib.sha256(
-            json.dumps([self.knowledge.version, form.step.key, shown]).encode()
+            json.dumps([self.knowledge.version, form.step.key, shown, prefilled]).encode()
         ).hexdigest()
         return context
 

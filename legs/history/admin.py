@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Episode
+from .models import Episode, ImportBatch, Run
 
 
 def _is_superuser(request: HttpRequest) -> bool:
@@ -70,3 +70,58 @@ class EpisodeAdmin(SuperuserReadOnly, admin.ModelAdmin[Episode]):
         match = request.resolver_match
         on_episode_pages = bool(match and (match.url_name or "").startswith("history_episode"))
         return _is_superuser(request) and not on_episode_pages
+
+
+class OwnedMetadataAdmin(SuperuserReadOnly):
+    """A runner's rows seen by superusers (metadata only), and by nobody else; deletable
+    only with the whole account, from the user pages."""
+
+    own_pages = ""  # the url_name prefix of the model's own admin pages
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
+        return queryset if _is_superuser(request) else queryset.none()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        match = request.resolver_match
+        on_own_pages = bool(match and (match.url_name or "").startswith(self.own_pages))
+        return _is_superuser(request) and not on_own_pages
+
+
+@admin.register(Run)
+class RunAdmin(OwnedMetadataAdmin, admin.ModelAdmin[Run]):
+    own_pages = "history_run_"
+    list_select_related = ("owner",)
+    search_fields = ("owner__email",)
+    actions = None
+    list_display = ("run_date", "owner", "source", "created_at")
+    list_filter = ("source",)
+    date_hierarchy = "run_date"
+    ordering = ("-created_at",)
+    # The run itself (distance, time, heart rate, elevation) is never shown: the privacy
+    # page lists exactly these fields (tests/test_runs.py holds the two together).
+    fields = ("owner", "run_date", "source", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(OwnedMetadataAdmin, admin.ModelAdmin[ImportBatch]):
+    own_pages = "history_importbatch_"
+    list_select_related = ("owner",)
+    search_fields = ("owner__email",)
+    actions = None
+    list_display = ("created_at", "owner", "status", "total", "imported", "finished_at")
+    list_filter = ("status",)
+    ordering = ("-created_at",)
+    fields = (
+        "owner",
+        "status",
+        "total",
+        "done",
+        "imported",
+        "duplicates",
+        "skipped",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .models import Episode
+from .models import Episode, Run
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -79,8 +79,8 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def export_filename(extension: str) -> str:
-    return f"heavy-legs-episodes-{timezone.localdate():%Y-%m-%d}.{extension}"
+def export_filename(extension: str, what: str = "episodes") -> str:
+    return f"heavy-legs-{what}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
 def write_csv(out: SupportsWrite[str], user: User, unit: str) -> None:
@@ -136,4 +136,48 @@ def export_document(user: User, unit: str) -> dict[str, Any]:
         "exported_at": timezone.now().isoformat(),
         "distance_unit": unit,
         "episodes": [export_record(e, unit) for e in episodes_for_export(user)],
+        "runs": [run_record(run) for run in runs_for_export(user)],
     }
+
+
+# RUNS
+
+RUN_COLUMNS = (
+    "run_date",
+    "start_time",
+    "distance_m",
+    "moving_time_s",
+    "elevation_gain_m",
+    "average_heart_rate",
+    "source",
+    "strava_id",
+    "episode_id",
+)
+
+
+def runs_for_export(user: User) -> Iterable[Run]:
+    return Run.objects.for_user(user).order_by("run_date", "start_time", "pk")
+
+
+def run_record(run: Run) -> dict[str, Any]:
+    """One run as exported; distances in metres and times in seconds, as stored."""
+    return {
+        "run_date": run.run_date.isoformat(),
+        "start_time": None if run.start_time is None else run.start_time.isoformat(),
+        "distance_m": run.distance_m,
+        "moving_time_s": run.moving_time_s,
+        "elevation_gain_m": run.elevation_gain_m,
+        "average_heart_rate": run.average_heart_rate,
+        "source": run.source,
+        "strava_id": run.strava_id,
+        "episode_id": run.episode_id,
+    }
+
+
+def write_runs_csv(out: SupportsWrite[str], user: User) -> None:
+    """Every run of `user` as CSV rows."""
+    writer = csv.writer(out)
+    writer.writerow(RUN_COLUMNS)
+    for run in runs_for_export(user):
+        record = run_record(run)
+        writer.writerow([csv_cell(record[column]) for column in RUN_COLUMNS])

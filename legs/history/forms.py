@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from accounts.models import DistanceUnit, User
 from legs.knowledge.models import Cause
 from legs.knowledge.triage import Triage
 
+from .imports import UPLOAD_EXTENSIONS
 from .models import (
     Episode,
     EpisodeCause,
@@ -313,3 +316,116 @@ class HistoryFilterForm(forms.Form):
     @property
     def active(self) -> bool:
         return self.is_bound and any(self.data.get(name) for name in self.fields)
+
+
+# IMPORTING RUNS
+
+
+class UploadLimit(FileUploadHandler):
+    """Stops reading an upload larger than `max_bytes` before a byte of it is stored, even
+    in a temporary file. Insert it first in request.upload_handlers before the body is read;
+    the form fields sent before the files (the CSRF token) are still read."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+        self.exceeded = False
+
+    def handle_raw_input(
+        self,
+        input_data: Any,
+        META: dict[str, Any],  # noqa: N803 - Django's name
+        content_length: int,
+        boundary: Any,
+        encoding: str | None = None,
+    ) -> None:
+        self.exceeded = content_length > self.max_bytes
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        if self.exceeded:
+            # The rest of the body is read and dropped, so the browser gets the answer.
+            raise StopUpload(connection_reset=False)
+        super().new_file(*args, **kwargs)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Django's documented way to take several files in one field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[Any]]:
+        items = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if not items:
+            return [super().clean(None, initial)]
+        cleaned: list[UploadedFile[Any]] = []
+        problems: list[str] = []
+        for item in items:
+            try:
+                cleaned.append(super().clean(item, initial))
+            except forms.ValidationError as exc:
+                problems.append(f"{getattr(item, 'name', 'a file')}: {' '.join(exc.messages)}")
+        if problems:
+            raise forms.ValidationError(problems)
+        return cleaned
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.0f} MB"
+
+
+class RunImportForm(forms.Form):
+    uploads = MultipleFileField(
+        label="Files from your watch or Strava",
+        help_text=(
+            "GPX, FIT or TCX files (also .gz), a Strava bulk export (.zip), or the "
+            "activities.csv from inside it. Pick several files at once if you like."
+        ),
+        error_messages={
+            "required": "Choose at least one file.",
+            "empty": "That file is empty.",
+            "invalid": "That is not a file. Choose the file again.",
+        },
+    )
+
+    def __init__(self, *args: Any, max_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+        self.fields["uploads"].widget.attrs["accept"] = ",".join(UPLOAD_EXTENSIONS)
+
+    def clean_uploads(self) -> list[UploadedFile[Any]]:
+        files: list[UploadedFile[Any]] = self.cleaned_data["uploads"]
+        problems = []
+        for upload in files:
+            name = upload.name or ""
+            if not name.lower().endswith(UPLOAD_EXTENSIONS):
+                problems.append(f"{name}: not a GPX, FIT, TCX, .gz, .zip or .csv file.")
+        if problems:
+            raise forms.ValidationError(problems)
+        if sum(upload.size or 0 for upload in files) > self.max_bytes:
+            raise forms.ValidationError(
+                f"Together the files are larger than {_megabytes(self.max_bytes)}: "
+                "upload them in parts."
+            )
+        return files
+
+    def upload_too_big(self) -> None:
+        self.add_error(
+            "uploads",
+            f"The upload is larger than {_megabytes(self.max_bytes)}, so nothing was read. "
+            "Upload fewer files at a time, or only the activities.csv of a Strava export.",
+        )
+
+    def named_data(self) -> list[tuple[str, bytes]]:
+        return [(upload.name or "upload", upload.read()) for upload in self.cleaned_data["uploads"]]

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Q
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -32,10 +34,14 @@ from .models import (
     EpisodeCause,
     EpisodeRemedy,
     Outcome,
+    Run,
     km_to,
     load_spike_percent,
 )
+from .runs import TrainingLoad, WeekDistance, load_from_runs, load_since
 
+# Runs much longer than usual are looked for in the training log's runs of this many days.
+RUN_SPIKE_DAYS = 365
 # Patterns, long runs, causes and fixes come from this many of the latest episodes (by date
 # of the run), so the page costs the same with 200 episodes as with 10,000.
 INSIGHT_WINDOW = 200
@@ -56,6 +62,32 @@ class EpisodeFacts:
     distance_km: Decimal | None
     answers: Mapping[str, Any]
 
+    @property
+    def is_run(self) -> bool:
+        return False
+
+    @property
+    def episode_id(self) -> int | None:
+        return self.pk
+
+
+@dataclass(frozen=True, slots=True)
+class RunDistance:
+    """A run of the training log (pk is the Run's), for the longest-run comparisons."""
+
+    pk: int
+    run_date: date
+    distance_km: Decimal | None
+    episode_id: int | None
+
+    @property
+    def is_run(self) -> bool:
+        return True
+
+    @property
+    def metres(self) -> int:
+        return int((self.distance_km or 0) * 1000)
+
 
 @dataclass(frozen=True, slots=True)
 class LoadSpike:
@@ -64,6 +96,10 @@ class LoadSpike:
     distance_km: Decimal
     previous_longest_km: Decimal
     percent: int
+    # A run of the training log (pk is the Run's) rather than an episode's own distance;
+    # the episode of that run, if any.
+    is_run: bool = False
+    episode_id: int | None = None
 
 
 FactorTest = Callable[[Mapping[str, Any], bool], bool | None]
@@ -193,7 +229,7 @@ FACTORS: tuple[Factor, ...] = (
 )
 
 
-def load_spikes(facts: Sequence[EpisodeFacts]) -> list[LoadSpike]:
+def load_spikes(facts: Sequence[EpisodeFacts | RunDistance]) -> list[LoadSpike]:
     """Runs more than 10% longer than the longest run logged in the previous 30 days.
 
     Only runs with a distance count; a run with nothing logged in the 30 days before it
@@ -221,7 +257,17 @@ def load_spikes(facts: Sequence[EpisodeFacts]) -> list[LoadSpike]:
             assert run.distance_km is not None  # noqa: S101 - filtered above
             percent = load_spike_percent(run.distance_km, previous)
             if percent is not None and previous is not None:
-                spikes.append(LoadSpike(run.pk, run.run_date, run.distance_km, previous, percent))
+                spikes.append(
+                    LoadSpike(
+                        run.pk,
+                        run.run_date,
+                        run.distance_km,
+                        previous,
+                        percent,
+                        is_run=run.is_run,
+                        episode_id=run.episode_id,
+                    )
+                )
         for run in runs[start:end]:
             assert run.distance_km is not None  # noqa: S101 - filtered above
             while window and window[-1][1] <= run.distance_km:
@@ -342,6 +388,22 @@ class Chart:
     radius: int
 
 
+def grid_lines(y: Callable[[float], float], values: Iterable[int]) -> tuple[GridLine, ...]:
+    """A horizontal line at each of `values`, labelled on the left; `y` places a value."""
+    return tuple(
+        GridLine(y(v), ChartLabel(MARGIN_LEFT - 6, round(y(v) + 5, 1), str(v), "end"))
+        for v in values
+    )
+
+
+def axis_titles(vertical: str, horizontal: str) -> tuple[ChartLabel, ...]:
+    plot_w = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    return (
+        ChartLabel(4, 16, vertical),
+        ChartLabel(round(MARGIN_LEFT + plot_w / 2, 1), CHART_HEIGHT - 8, horizontal, "middle"),
+    )
+
+
 def heaviness_chart(points: Sequence[tuple[date, int]]) -> Chart:
     """Where the heaviness (1–10) of each run goes on the chart, oldest first."""
     points = sorted(points)
@@ -373,22 +435,103 @@ def heaviness_chart(points: Sequence[tuple[date, int]]) -> Chart:
         left=MARGIN_LEFT,
         right=CHART_WIDTH - MARGIN_RIGHT,
         description=description,
-        grid=tuple(
-            GridLine(y(v), ChartLabel(MARGIN_LEFT - 6, round(y(v) + 5, 1), str(v), "end"))
-            for v in range(0, 11, 2)
-        ),
-        axis_titles=(
-            ChartLabel(4, 16, "Heaviness (1–10)"),
-            ChartLabel(
-                round(MARGIN_LEFT + plot_w / 2, 1), CHART_HEIGHT - 8, "Date of the run", "middle"
-            ),
-        ),
+        grid=grid_lines(y, range(0, 11, 2)),
+        axis_titles=axis_titles("Heaviness (1–10)", "Date of the run"),
         date_labels=tuple(
             ChartLabel(x(day), CHART_HEIGHT - MARGIN_BOTTOM + 22, short_date(day), anchor)
             for day, anchor in dates
         ),
         points=tuple(ChartPoint(x(d), y(v), f"{short_date(d)}: {v} out of 10") for d, v in points),
         radius=5 if len(points) <= 60 else 3,
+    )
+
+
+# WEEKLY DISTANCE CHART
+# Bars of the last 12 weeks' distance, in the same frame and type sizes as the heaviness
+# chart; the markup lives in templates/history/_weekly_chart.html.
+BAR_GAP = 6
+NICE_STEPS = (5, 10, 20, 25, 50, 100, 200, 250, 500)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    text: str  # for a screen reader or a hover tooltip
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    width: int
+    height: int
+    left: int
+    right: int
+    description: str
+    grid: tuple[GridLine, ...]
+    axis_titles: tuple[ChartLabel, ...]
+    date_labels: tuple[ChartLabel, ...]
+    bars: tuple[Bar, ...]
+
+
+def grid_step(largest: float) -> int:
+    """A round step that draws four or five grid lines up to `largest`."""
+    return next((step for step in NICE_STEPS if largest / step <= 5), NICE_STEPS[-1])
+
+
+def weekly_chart(weeks: Sequence[WeekDistance], unit: str) -> BarChart:
+    """Where each week's bar goes, oldest week first; distances in `unit`."""
+    plot_w = CHART_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = CHART_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    values = [float(km_to(Decimal(w.metres) / 1000, unit)) for w in weeks]
+    step = grid_step(max(values, default=0) or 1)
+    top = step * max(math.ceil(max(values, default=0) / step), 1)
+    slot = plot_w / max(len(weeks), 1)
+
+    def y(value: float) -> float:
+        return round(MARGIN_TOP + plot_h * (1 - value / top), 1)
+
+    bars = []
+    for n, (week, value) in enumerate(zip(weeks, values, strict=True)):
+        when = "this week so far" if week.current else f"week of {short_date(week.start)}"
+        bars.append(
+            Bar(
+                x=round(MARGIN_LEFT + n * slot + BAR_GAP / 2, 1),
+                y=y(value),
+                width=round(slot - BAR_GAP, 1),
+                height=round(plot_h * value / top, 1),
+                text=f"{when}: {value:.1f} {unit} in {week.runs} run{'s' * (week.runs != 1)}",
+                current=week.current,
+            )
+        )
+    total = sum(values)
+    description = (
+        f"Bar chart of the distance run in each of the last {len(weeks)} weeks, from the week "
+        f"of {short_date(weeks[0].start)} to this week so far: {total:.1f} {unit} in all, "
+        f"{max(values):.1f} {unit} in the longest week. The same numbers are in the table "
+        "below the chart."
+    )
+    labelled = (0, len(weeks) // 2, len(weeks) - 1)
+    return BarChart(
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        left=MARGIN_LEFT,
+        right=CHART_WIDTH - MARGIN_RIGHT,
+        description=description,
+        grid=grid_lines(y, range(0, top + 1, step)),
+        axis_titles=axis_titles(f"Distance per week ({unit})", "Week starting"),
+        date_labels=tuple(
+            ChartLabel(
+                round(bars[n].x + bars[n].width / 2, 1),
+                CHART_HEIGHT - MARGIN_BOTTOM + 22,
+                f"{weeks[n].start.day} {weeks[n].start:%b}",
+                "middle",
+            )
+            for n in sorted(set(labelled))
+        ),
+        bars=tuple(bars),
     )
 
 
@@ -428,6 +571,9 @@ class Insights:
     spike_rows: list[dict[str, Any]] = field(default_factory=list)
     # How many of the latest episodes the patterns, long runs, causes and fixes come from.
     window_count: int = 0
+    # From the training log (None without runs): weekly distance and the workload ratio.
+    load: TrainingLoad | None = None
+    weekly_chart: BarChart | None = None
 
     @property
     def windowed(self) -> bool:
@@ -516,9 +662,21 @@ def remedy_reports(episode_ids: Sequence[int]) -> list[RemedyReport]:
     ]
 
 
+def run_distances(user: User, since: date) -> list[RunDistance]:
+    """The training log's runs since `since`, oldest first (along the (owner, run_date)
+    index)."""
+    rows = (
+        Run.objects.for_user(user)
+        .filter(run_date__gte=since)
+        .order_by("run_date", "pk")
+        .values_list("pk", "run_date", "distance_m", "episode_id")
+    )
+    return [RunDistance(pk, day, Decimal(m) / 1000, episode) for pk, day, m, episode in rows]
+
+
 def build_insights(user: User, unit: str = "km") -> Insights:
-    """Everything on the insights page, in five queries whatever the size of the history
-    (four when it is empty).
+    """Everything on the insights page, in six queries whatever the size of the history
+    (five when it is empty).
     Distances are shown in `unit`.
 
     The totals count the whole history; everything else comes from the latest
@@ -528,8 +686,29 @@ def build_insights(user: User, unit: str = "km") -> Insights:
     episode_count, points_total = history_totals(user)
     facts = episode_facts(user, INSIGHT_WINDOW)
     window = frozenset(f.pk for f in facts)
-    spikes = [s for s in load_spikes([*earlier_runs(user, facts), *facts]) if s.pk in window]
-    patterns, unclear = personal_patterns(facts, frozenset(s.pk for s in spikes))
+    today = timezone.localdate()
+    # Runs much longer than usual: of the window's episodes and of the training log's
+    # runs of the last year (and since the window's oldest episode), every run compared
+    # with every run before it. An episode linked to a run counts as that run.
+    since = min([today - timedelta(days=RUN_SPIKE_DAYS), *(f.run_date for f in facts[:1])])
+    runs = run_distances(user, since - timedelta(days=LOAD_SPIKE_WINDOW_DAYS))
+    linked = {r.episode_id for r in runs if r.episode_id is not None}
+    episodes = [f for f in [*earlier_runs(user, facts), *facts] if f.pk not in linked]
+    spikes = [
+        s
+        for s in load_spikes([*episodes, *runs])
+        if (s.pk in window if not s.is_run else s.run_date >= since)
+    ]
+    patterns, unclear = personal_patterns(
+        facts, frozenset(s.episode_id for s in spikes if s.episode_id is not None)
+    )
+    load = (
+        load_from_runs(
+            ((r.run_date, r.metres) for r in runs if r.run_date >= load_since(today)), today
+        )
+        if runs
+        else None
+    )
     points = [(f.run_date, f.heaviness) for f in facts if f.heaviness is not None][-CHART_POINTS:]
     episode_ids = [f.pk for f in facts]
     remedies = remedy_reports(episode_ids)
@@ -547,9 +726,12 @@ def build_insights(user: User, unit: str = "km") -> Insights:
         chart=heaviness_chart(points) if points else None,
         distances_logged=sum(1 for f in facts if f.distance_km is not None),
         helpful=[r for r in remedies if r.better],
+        load=load,
+        weekly_chart=weekly_chart(load.weeks, unit) if load else None,
         spike_rows=[
             {
                 "pk": s.pk,
+                "url": reverse("history:run_detail" if s.is_run else "history:detail", args=[s.pk]),
                 "run_date": s.run_date,
                 "distance": km_to(s.distance_km, unit),
                 "previous": km_to(s.previous_longest_km, unit),

@@ -8,7 +8,7 @@ into apps (`legs_…`).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -232,17 +232,22 @@ class Episode(models.Model):
             return None
 
     def previous_longest_km(self) -> Decimal | None:
-        """The longest run logged in the 30 days before this one."""
-        longest: Decimal | None = (
-            Episode.objects.filter(
-                owner_id=self.owner_id,
-                run_date__gte=self.run_date - timedelta(days=LOAD_SPIKE_WINDOW_DAYS),
-                run_date__lt=self.run_date,
-            )
+        """The longest run in the 30 days before this one: of the episodes logged, and of
+        every run in the training log."""
+        days = {
+            "run_date__gte": self.run_date - timedelta(days=LOAD_SPIKE_WINDOW_DAYS),
+            "run_date__lt": self.run_date,
+        }
+        episode_km: Decimal | None = (
+            Episode.objects.filter(owner_id=self.owner_id, **days)
             .exclude(distance_km=None)
             .aggregate(longest=models.Max("distance_km"))["longest"]
         )
-        return longest
+        run_m: int | None = Run.objects.filter(owner_id=self.owner_id, **days).aggregate(
+            longest=models.Max("distance_m")
+        )["longest"]
+        found = [km for km in (episode_km, None if run_m is None else Decimal(run_m) / 1000) if km]
+        return max(found, default=None)
 
     def load_spike(self) -> int | None:
         if self.distance_km is None:
@@ -332,3 +337,196 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} ({self.given_on:%d %b %Y})"
+
+
+# RUNS: the runner's training log, imported from watch files or a Strava export.
+
+# Two recordings of one run (a watch's file and Strava's copy of it) start within this
+# much of each other; two different runs of one runner never do.
+SAME_RUN_WITHIN = timedelta(minutes=2)
+
+
+class RunSource(models.TextChoices):
+    GPX = "gpx", "GPX file"
+    FIT = "fit", "FIT file"
+    TCX = "tcx", "TCX file"
+    STRAVA = "strava", "Strava export"
+    MANUAL = "manual", "Typed in"
+
+
+def run_fingerprint(
+    *, start_time: datetime | None, run_date: date, distance_m: int, moving_time_s: int
+) -> str:
+    """What makes a run the same run, whichever file it came from: its start, to the minute
+    (UTC); without a start time, its date, distance (to 10 m) and moving time."""
+    if start_time is not None:
+        start = start_time.astimezone(UTC).replace(second=0, microsecond=0)
+        return f"start:{start:%Y-%m-%dT%H:%M}Z"
+    return f"day:{run_date.isoformat()}:{distance_m // 10 * 10}:{moving_time_s}"
+
+
+class RunQuerySet(models.QuerySet["Run"]):
+    def for_user(self, user: Any) -> RunQuerySet:
+        """The runs `user` owns; nothing at all for anyone not logged in."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(owner=user)
+
+    def starting_near(self, start_time: datetime) -> RunQuerySet:
+        """Runs that started within SAME_RUN_WITHIN of `start_time`: the same run."""
+        return self.filter(
+            start_time__gte=start_time - SAME_RUN_WITHIN,
+            start_time__lte=start_time + SAME_RUN_WITHIN,
+        )
+
+
+class Run(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs"
+    )
+    run_date = models.DateField("date of the run")
+    start_time = models.DateTimeField(null=True, blank=True)
+    distance_m = models.PositiveIntegerField("distance (m)")
+    moving_time_s = models.PositiveIntegerField("moving time (s)")
+    elevation_gain_m = models.PositiveIntegerField("elevation gain (m)", null=True, blank=True)
+    average_heart_rate = models.PositiveSmallIntegerField(
+        "average heart rate (bpm)", null=True, blank=True
+    )
+    source = models.CharField(max_length=10, choices=RunSource.choices)
+    fingerprint = models.CharField(
+        max_length=64,
+        help_text="Start time to the minute (or date, distance and time): one run is stored once.",
+    )
+    strava_id = models.BigIntegerField("Strava activity id", null=True, blank=True)
+    episode = models.ForeignKey(
+        Episode,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text="The heavy-leg episode saved for this run, if any.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-run_date", "-start_time", "-pk")
+        indexes = [
+            # The runs page, the weekly load and the longest-run comparisons.
+            models.Index(fields=["owner", "-run_date", "-distance_m"], name="run_owner_date"),
+            # The duplicate check: a run starting within two minutes of another.
+            models.Index(fields=["owner", "start_time"], name="run_owner_start"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=("owner", "fingerprint"), name="unique_run_fingerprint"),
+            models.UniqueConstraint(
+                fields=("owner", "strava_id"),
+                condition=models.Q(strava_id__isnull=False),
+                name="unique_run_strava_id",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(distance_m__gt=0, distance_m__lte=1_000_000),
+                name="run_distance_1m_to_1000km",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run of {self.run_date:%d %b %Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:run_detail", kwargs={"pk": self.pk})
+
+    @property
+    def distance_km(self) -> Decimal:
+        return Decimal(self.distance_m) / 1000
+
+    def distance_in(self, unit: str) -> Decimal:
+        return km_to(self.distance_km, unit)
+
+    @property
+    def moving_time_text(self) -> str:
+        """“45:10” or “1:05:10”."""
+        minutes, seconds = divmod(self.moving_time_s, 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+    def pace_in(self, unit: str) -> str:
+        """Minutes per km (or mile), “5:32”; empty for a run without a moving time."""
+        distance = float(self.distance_in(unit))
+        if not self.moving_time_s or not distance:
+            return ""
+        seconds = round(self.moving_time_s / distance)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class ImportStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting to start"
+    RUNNING = "running", "Importing"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Stopped by an error"
+
+
+class ImportBatchQuerySet(models.QuerySet["ImportBatch"]):
+    def for_user(self, user: Any) -> ImportBatchQuerySet:
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(owner=user)
+
+
+class ImportBatch(models.Model):
+    """One upload of run files, imported in the background; the page polls its counts."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_batches"
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.WAITING
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Activities found so far.")
+    done = models.PositiveIntegerField(default=0, help_text="Activities read so far.")
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Activities that are not runs.")
+    errors = models.JSONField(
+        default=list, blank=True, help_text="Files that could not be read: {file, problem}."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"Import of {self.created_at:%d %b %Y %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:import_status", kwargs={"pk": self.pk})
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in (ImportStatus.FINISHED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_over:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+class ImportFile(models.Model):
+    """An uploaded file waiting to be read. Kept in the database, so a worker on another
+    machine or container reads it as the web server wrote it; deleted once read."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return self.name

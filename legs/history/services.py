@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,7 +16,17 @@ from accounts.models import User
 from legs.assessment.engine import Answers, Result
 from legs.knowledge.snapshot import Knowledge
 
-from .models import Episode, EpisodeCause, EpisodeRemedy, FollowUp
+from .imports import Activity
+from .models import (
+    Episode,
+    EpisodeCause,
+    EpisodeRemedy,
+    FollowUp,
+    ImportBatch,
+    ImportFile,
+    Run,
+    run_fingerprint,
+)
 from .tasks import follow_up_reminder_schedule
 
 
@@ -99,6 +109,7 @@ def episode_create(
         return winner
     EpisodeCause.objects.bulk_create(EpisodeCause.for_result(episode, result))
     EpisodeRemedy.objects.bulk_create(EpisodeRemedy.for_result(episode, result))
+    link_day_run(episode, new=True)
     follow_up_reminder_schedule(episode)
     return episode
 
@@ -113,6 +124,7 @@ def episode_update_run_context(*, episode: Episode, run_context: RunContext) -> 
     episode.notes = run_context.notes
     episode.full_clean(validate_constraints=False)
     episode.save()
+    link_day_run(episode)
     return episode
 
 
@@ -154,3 +166,100 @@ def episode_follow_up_save(
 def episode_delete(*, episode: Episode) -> None:
     """Delete the episode with its causes, remedies and follow-up (all CASCADE)."""
     episode.delete()
+
+
+# RUNS
+
+
+class DuplicateRun(Exception):
+    """The runner's log already holds this run."""
+
+
+def _same_run(user: User, activity: Activity) -> bool:
+    """A run starting within two minutes (which covers the same fingerprint), or the same
+    Strava activity; each look-up along its own index."""
+    runs = Run.objects.filter(owner=user)
+    if runs.starting_near(activity.start_time).exists():
+        return True
+    return activity.strava_id is not None and runs.filter(strava_id=activity.strava_id).exists()
+
+
+@transaction.atomic
+def run_create(*, user: User, activity: Activity) -> Run:
+    """Store one run read from a file; DuplicateRun when the log already holds it: the same
+    Strava activity, or a run that started within two minutes of it (a watch's file and
+    Strava's copy of one run)."""
+    fingerprint = run_fingerprint(
+        start_time=activity.start_time,
+        run_date=activity.day(timezone.get_current_timezone()),
+        distance_m=activity.distance_m,
+        moving_time_s=activity.moving_time_s,
+    )
+    if _same_run(user, activity):
+        raise DuplicateRun
+    run = Run(
+        owner=user,
+        run_date=activity.day(timezone.get_current_timezone()),
+        start_time=activity.start_time,
+        distance_m=activity.distance_m,
+        moving_time_s=activity.moving_time_s,
+        elevation_gain_m=activity.elevation_gain_m,
+        average_heart_rate=activity.average_heart_rate,
+        source=activity.source,
+        fingerprint=fingerprint,
+        strava_id=activity.strava_id,
+    )
+    # The owner and episode are known to exist: checking them would cost two queries a run.
+    run.full_clean(exclude=["owner", "episode"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError as exc:
+        # Another import of the same run won the race past the check above.
+        raise DuplicateRun from exc
+    return run
+
+
+@transaction.atomic
+def run_delete(*, run: Run) -> None:
+    run.delete()
+
+
+def link_day_run(episode: Episode, *, new: bool = False) -> Run | None:
+    """Link `episode` to the run of its day (the longest if several, among those not linked
+    to another episode); a run linked before to another day is let go. A `new` episode has
+    no run yet."""
+    if not new:
+        runs = Run.objects.filter(episode=episode)
+        runs.exclude(run_date=episode.run_date).update(episode=None)
+        linked = runs.first()
+        if linked is not None:
+            return linked
+    run = (
+        Run.objects.filter(owner_id=episode.owner_id, run_date=episode.run_date, episode=None)
+        .order_by("-distance_m", "pk")
+        .first()
+    )
+    if run is not None:
+        Run.objects.filter(pk=run.pk).update(episode=episode)
+        run.episode = episode
+    return run
+
+
+@transaction.atomic
+def link_runs_to_episodes(*, user: User, days: Collection[date]) -> int:
+    """After an import: each episode on one of `days` without a run gets that day's run."""
+    episodes = Episode.objects.filter(owner=user, run_date__in=days).exclude(
+        pk__in=Run.objects.filter(owner=user, episode__isnull=False).values("episode")
+    )
+    return sum(1 for episode in episodes if link_day_run(episode) is not None)
+
+
+@transaction.atomic
+def import_batch_create(*, user: User, files: Sequence[tuple[str, bytes]]) -> ImportBatch:
+    """An import waiting for its task, with the uploaded files stored until it reads them."""
+    batch = ImportBatch.objects.create(owner=user)
+    ImportFile.objects.bulk_create(
+        ImportFile(batch=batch, name=name[:255], data=data) for name, data in files
+    )
+    return batch

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import run_views, views
 
 app_name = "history"
 
@@ -18,4 +18,13 @@ urlpatterns = [
     path("<int:pk>/delete/", views.episode_delete_view, name="delete"),
     path("<int:pk>/follow-up/", views.episode_follow_up, name="follow_up"),
     path("<int:pk>/print/", views.print_episode, name="print"),
+    path("runs/", run_views.run_list, name="runs"),
+    path("runs/import/", run_views.run_import, name="run_import"),
+    path("runs/import/<int:pk>/", run_views.import_status, name="import_status"),
+    path(
+        "runs/import/<int:pk>/status.json", run_views.import_status_json, name="import_status_json"
+    ),
+    path("runs/export.csv", run_views.export_runs_csv, name="export_runs_csv"),
+    path("runs/<int:pk>/", run_views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/delete/", run_views.run_delete_view, name="run_delete"),
 ]

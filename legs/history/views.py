@@ -331,6 +331,7 @@ def _detail(
         follow_up=follow_up,
         form=form,
         load_spike=episode.load_spike(),
+        day_run=episode.runs.order_by("-distance_m").first(),
         unit=_unit(request),
         distance=episode.distance_in(_unit(request)),
     )

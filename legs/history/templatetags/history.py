@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from legs.assessment.wizard import StoredResult
 
-from ..models import FOLLOW_UP_AFTER, Episode
+from ..models import FOLLOW_UP_AFTER, Episode, Run, km_to
 from ..views import result_save_context
 
 register = template.Library()
@@ -39,3 +39,22 @@ def follow_up_due(episode: Episode) -> bool:
     return (
         episode.saved_follow_up() is None and episode.created_at <= timezone.now() - FOLLOW_UP_AFTER
     )
+
+
+@register.filter
+def run_distance(run: Run, unit: str) -> str:
+    """“10.02 km” in the runner's unit."""
+    return f"{run.distance_in(unit)} {unit}"
+
+
+@register.filter
+def run_pace(run: Run, unit: str) -> str:
+    """“5:32 /km”, or a dash."""
+    pace = run.pace_in(unit)
+    return f"{pace} /{unit}" if pace else "–"
+
+
+@register.filter
+def metres_in(metres: float, unit: str) -> str:
+    """A distance in metres, as “12.3 km” or “7.6 mi”."""
+    return f"{km_to(Decimal(str(metres)) / 1000, unit):.1f} {unit}"
