@@ -34,8 +34,9 @@ from accounts.tokens import activation_token
 from config.client import client_ip
 from legs.assessment.engine import assess
 from legs.assessment.wizard import RESULT_SESSION_KEY
-from legs.history.models import Episode, EpisodeRemedy
-from legs.history.services import RunContext, episode_create
+from legs.history.imports import Activity
+from legs.history.models import Episode, EpisodeRemedy, ImportBatch
+from legs.history.services import RunContext, episode_create, run_create
 from legs.knowledge.published import get_knowledge
 from tests.factories import PASSWORD, make_user, visible_text
 
@@ -857,6 +858,13 @@ PRIVATE_PAGES: dict[str, str] = {
     "history:edit": "episode",
     "history:delete": "episode",
     "history:print": "episode",
+    "history:runs": "",
+    "history:run_import": "",
+    "history:export_runs_csv": "",
+    "history:run_detail": "run",
+    "history:run_delete": "run",
+    "history:import_status": "batch",
+    "history:import_status_json": "batch",
     "accounts:profile": "",
     "accounts:delete": "",
     "accounts:password_change": "",
@@ -895,7 +903,20 @@ def test_every_history_and_account_page_is_listed_as_private_or_not() -> None:
 def test_pages_with_a_runners_data_are_private_and_never_stored(
     owner_client: Client, episode: Episode, name: str
 ) -> None:
-    args = [episode.pk] if PRIVATE_PAGES[name] == "episode" else []
+    owner = episode.owner
+    kind = PRIVATE_PAGES[name]
+    if kind == "run":
+        activity = Activity(
+            start_time=timezone.now() - timedelta(days=1),
+            distance_m=10_000,
+            moving_time_s=3_300,
+            source="gpx",
+        )
+        args = [run_create(user=owner, activity=activity).pk]
+    elif kind == "batch":
+        args = [ImportBatch.objects.create(owner=owner).pk]
+    else:
+        args = [episode.pk] if kind == "episode" else []
 
     response = owner_client.get(reverse(name, args=args))
 
