@@ -910,8 +910,8 @@ def test_a_swollen_leg_asks_about_an_injury_with_the_urgent_advice_first(client:
     assert "<h1" in content and "A few more questions" in content
     message = Choice.objects.get(question__key="warning_signs", value="one_leg_swollen_painful")
     # The advice comes first, the question after it.
-    advice = content.index("See a doctor today")
-    assert advice < content.index(message.triage_message) < content.index('name="more-questions-injury"')
+    advice, sign = content.index("See a doctor today"), content.index(message.triage_message)
+    assert advice < sign < content.index('name="more-questions-injury"')
     assert "You need to get help today, whatever you answer here." in content
     assert "One quick question may change how urgently" in content
     assert 'href="tel:111"' in content
