@@ -1049,5 +1049,7 @@ def test_the_extra_page_is_asked_again_after_the_result_while_it_is_skipped(
     assert client.get(step_url(MORE_STEP)).status_code == 200
     more_questions(client, {"injury": "fracture_or_cast"})
     assert stored(client)["result"]["triage"] == "emergency"
-    # Answered: nothing more to ask, so the page gives the result.
+    # Answered: nothing more to ask, so the page gives the same result.
+    created = stored(client)["created"]
     assert client.get(step_url(MORE_STEP))["Location"] == reverse("assessment:result")
+    assert stored(client)["created"] == created

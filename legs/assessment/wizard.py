@@ -325,6 +325,11 @@ class AssessmentWizard(NamedUrlSessionWizardView):
             return redirect(self.get_step_url(self.done_step_name))
         keys = self._escalation_questions(answers)
         if not keys:
+            kept = StoredResult.load(self.request.session)
+            if data is None and kept is not None and kept.answers == answers:
+                # Back from the result, with every question answered: the same result,
+                # not a new one (a saved result stays the one that was saved).
+                return redirect("assessment:result")
             return self._finish(answers, result)
         step = StepInfo(MORE_STEP, "A few more questions", "", keys)
         form = build_step_form(self.knowledge, step)(data=data, prefix=MORE_STEP)
