@@ -121,7 +121,7 @@ def test_a_self_care_walk_gives_a_plan_first_and_the_causes_folded(
     ("sign", "heading", "call"),
     [
         ("chest_symptoms", "Get emergency help now", "999"),
-        ("one_leg_swollen_painful", "See a doctor today", "111"),
+        ("rest_pain_or_sores", "See a doctor today", "111"),
     ],
     ids=["emergency", "urgent"],
 )

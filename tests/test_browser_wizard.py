@@ -1,5 +1,6 @@
 """The assessment in real Chromium at phone width: a self-care journey, an emergency stop,
-Back keeping answers; screenshots and axe on the way."""
+a same-day stop that asks about an injury first, Back keeping answers; screenshots and axe
+on the way."""
 
 from __future__ import annotations
 
@@ -93,11 +94,17 @@ def test_a_self_care_journey_on_a_phone(site: str, page_at: PageAt) -> None:
     assert_no_console_errors(page)
 
 
-def test_an_emergency_answer_stops_at_step_one(site: str, page_at: PageAt) -> None:
+def first_step_with(site: str, page_at: PageAt, sign: str) -> Page:
+    """A phone on a fresh first step, `sign` ticked and Next pressed."""
     page = page_at(PHONE)
     page.goto(f"{site}/assessment/")
-    page.locator('input[value="chest_symptoms"]').check()
+    page.locator(f'input[value="{sign}"]').check()
     next_button(page).click()
+    return page
+
+
+def test_an_emergency_answer_stops_at_step_one(site: str, page_at: PageAt) -> None:
+    page = first_step_with(site, page_at, "chest_symptoms")
 
     expect(page).to_have_url(re.compile(r"/assessment/result/$"))
     expect(page.get_by_role("heading", name="Get emergency help now")).to_be_visible()
@@ -108,6 +115,29 @@ def test_an_emergency_answer_stops_at_step_one(site: str, page_at: PageAt) -> No
     fits_the_phone(page)
     screenshot(page, "result-360-emergency")
     assert_no_serious_axe_violations(page)
+    assert_no_console_errors(page)
+
+
+def test_a_swollen_leg_asks_about_an_injury_before_the_result(site: str, page_at: PageAt) -> None:
+    page = first_step_with(site, page_at, "one_leg_swollen_painful")
+
+    expect(page).to_have_url(re.compile(r"/assessment/more-questions/$"))
+    expect(page.get_by_role("heading", name="A few more questions")).to_be_visible()
+    # The same-day advice stands above the question, whatever the answer.
+    expect(page.get_by_role("heading", name="See a doctor today")).to_be_visible()
+    expect(
+        page.get_by_text("You need to get help today, whatever you answer here.")
+    ).to_be_visible()
+    expect(page.get_by_text("Step 2 of 6")).to_have_count(0)
+    fits_the_phone(page)
+    screenshot(page, "wizard-360-more-questions")
+    assert_no_serious_axe_violations(page)
+
+    page.get_by_label("Yes, a fall or a hard knock").check()
+    next_button(page).click()
+    expect(page).to_have_url(re.compile(r"/assessment/result/$"))
+    expect(page.get_by_role("heading", name="Get emergency help now")).to_be_visible()
+    expect(page.get_by_role("link", name="Call 999")).to_be_visible()
     assert_no_console_errors(page)
 
 

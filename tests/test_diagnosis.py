@@ -19,6 +19,7 @@ from legs.assessment.engine import (
     InvalidAnswers,
     Result,
     assess,
+    escalation_questions,
 )
 from legs.knowledge.exchange import rule_conditions
 from legs.knowledge.snapshot import (
@@ -678,6 +679,90 @@ def test_answers_so_far_need_only_the_warning_signs() -> None:
     assert set(error.value.errors) == {"signs"}
 
 
+# -- questions that could still raise the triage ----------------------------------------
+
+# An emergency when the urgent sign comes with no warm-up (warmup, a later question).
+TENSE = rule("tense", cond("signs", "clot"), cond("warmup", "none"), level=Triage.EMERGENCY)
+
+
+def test_a_rule_above_the_triage_asks_its_unanswered_questions() -> None:
+    knowledge = with_rules(TENSE)
+    assert assess({"signs": ["clot"]}, knowledge, complete=False).triage == Triage.URGENT
+    assert escalation_questions({"signs": ["clot"]}, knowledge) == ("warmup",)
+
+
+@pytest.mark.parametrize(
+    ("answers", "why"),
+    [
+        ({"signs": ["clot"], "warmup": "good"}, "answered: the rule can no longer fire"),
+        ({"signs": ["clot"], "warmup": "none"}, "it fired: nothing is more urgent"),
+        ({"signs": ["chest", "clot"]}, "already an emergency"),
+        ({"signs": ["none"]}, "its answered group does not hold"),
+    ],
+)
+def test_nothing_is_asked_when_no_rule_could_still_raise_the_triage(
+    answers: dict[str, Any], why: str
+) -> None:
+    assert escalation_questions(answers, with_rules(TENSE)) == (), why
+
+
+def test_a_rule_at_or_below_the_triage_asks_nothing() -> None:
+    urgent = rule("same", cond("signs", "clot"), cond("warmup", "none"), level=Triage.URGENT)
+    soon = rule("lower", cond("signs", "clot"), cond("timing", "late"))
+    no_level = rule("evidence-only", cond("signs", "clot"), cond("timing", "late"), level="")
+    knowledge = with_rules(urgent, soon, no_level)
+    assert escalation_questions({"signs": ["clot"]}, knowledge) == ()
+
+
+def test_only_the_groups_that_do_not_hold_yet_are_asked() -> None:
+    # CLOT (urgent): timing late or at the same point, then two symptoms or no warm-up.
+    answers: dict[str, Any] = {"signs": ["none"]}
+    assert escalation_questions(answers, with_rules(CLOT)) == ("timing", "warmup", "symptoms")
+    answers["timing"] = "late"
+    assert escalation_questions(answers, with_rules(CLOT)) == ("warmup", "symptoms")
+    # One alternative answered and not holding: the other may still hold.
+    answers["warmup"] = "good"
+    assert escalation_questions(answers, with_rules(CLOT)) == ("symptoms",)
+    answers["symptoms"] = ["cramps"]
+    assert escalation_questions(answers, with_rules(CLOT)) == ()
+
+
+def test_the_questions_come_once_in_wizard_order() -> None:
+    # Rule order names symptoms first; the answer follows the questions' order.
+    other = rule(
+        "other",
+        cond("signs", "clot"),
+        cond("symptoms", "tingling"),
+        cond("warmup", "none"),
+        level=Triage.EMERGENCY,
+    )
+    knowledge = with_rules(other, TENSE)
+    assert escalation_questions({"signs": ["clot"]}, knowledge) == ("warmup", "symptoms")
+
+
+def test_an_inactive_question_is_never_asked() -> None:
+    retired = rule("retired", cond("signs", "clot"), cond("retired", "yes"), level=Triage.EMERGENCY)
+    either = rule(
+        "either",
+        cond("signs", "clot"),
+        (cond("retired", "yes"), cond("timing", "late")),
+        level=Triage.EMERGENCY,
+    )
+    assert escalation_questions({"signs": ["clot"]}, with_rules(retired)) == ()
+    assert escalation_questions({"signs": ["clot"]}, with_rules(either)) == ("timing",)
+
+
+def test_a_later_single_answer_is_not_asked() -> None:
+    """A single later answer that needs help sooner belongs among the warning signs on the
+    first page; only rules over several answers are looked ahead."""
+    assert escalation_questions({"signs": ["none"]}, TINY) == ()
+
+
+def test_bad_answers_are_an_error_here_too() -> None:
+    with pytest.raises(InvalidAnswers):
+        escalation_questions({"signs": ["clot"], "warmup": "sometimes"}, with_rules(TENSE))
+
+
 def test_the_snapshot_builder_skips_rules_it_cannot_apply() -> None:
     def draft(
         slug: str, *conditions: tuple[int, str, tuple[str, ...], int], active: bool = True
@@ -873,6 +958,26 @@ CONTRACT_TRIGGERS = {
 
 def test_the_seed_has_exactly_the_contracts_warning_signs() -> None:
     assert {(k, v): level for k, v, level in (p.values for p in SEED_TRIGGERS)} == CONTRACT_TRIGGERS
+
+
+def test_the_seed_asks_about_an_injury_after_a_swollen_leg() -> None:
+    swollen = {"warning_signs": ["one_leg_swollen_painful"]}
+    assert escalation_questions(swollen, SEED) == ("injury",)
+    assert assess({**swollen, "injury": "fall_or_knock"}, SEED).triage == Triage.EMERGENCY
+    assert escalation_questions({**swollen, "injury": "none"}, SEED) == ()
+    assert escalation_questions({**swollen, "injury": "fracture_or_cast"}, SEED) == ()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "level"),
+    [p for p in SEED_TRIGGERS if p.values[2] in (Triage.EMERGENCY, Triage.URGENT)],
+)
+def test_no_other_seed_help_now_sign_alone_has_more_to_ask(
+    key: str, value: str, level: str
+) -> None:
+    answers = with_signs({key: [value] if SEED.questions[key].kind == MULTI else value})
+    expected = ("injury",) if value == "one_leg_swollen_painful" else ()
+    assert escalation_questions(answers, SEED) == expected
 
 
 @pytest.mark.parametrize(("key", "value", "level"), SEED_TRIGGERS)

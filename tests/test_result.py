@@ -373,7 +373,8 @@ def test_the_page_lists_the_answers_with_change_links(client: Client) -> None:
     ("sign", "buttons", "missing"),
     [
         ("chest_symptoms", ['href="tel:999"'], ['href="tel:111"']),
-        ("one_leg_swollen_painful", ['href="tel:111"', 'href="https://111.nhs.uk/"'], []),
+        # Not the swollen leg: it first asks about an injury, which could make it an emergency.
+        ("rest_pain_or_sores", ['href="tel:111"', 'href="https://111.nhs.uk/"'], []),
     ],
 )
 def test_help_now_results_have_tap_to_call_buttons(
@@ -397,7 +398,7 @@ def test_the_numbers_come_from_the_settings(client: Client, settings: Any) -> No
     settings.EMERGENCY_NUMBER = "112"
     settings.URGENT_CARE_NUMBER = "+49 116 117"
     settings.URGENT_CARE_URL = "https://www.116117.de/"
-    post_step(client, "safety", {"warning_signs": ["one_leg_swollen_painful"]})
+    post_step(client, "safety", {"warning_signs": ["rest_pain_or_sores"]})
     page = page_text(client.get(reverse("assessment:result")))
     assert 'href="tel:+49116117">Call +49 116 117</a>' in page
     assert 'href="https://www.116117.de/"' in page

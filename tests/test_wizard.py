@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from legs.assessment.engine import assess
-from legs.assessment.wizard import RESTART_MESSAGE, RESULT_SESSION_KEY, REVIEW_STEP
+from legs.assessment.wizard import MORE_STEP, RESTART_MESSAGE, RESULT_SESSION_KEY, REVIEW_STEP
 from legs.knowledge.models import Choice, Evidence, Question, Rule, Step
 from legs.knowledge.published import get_knowledge
 from tests import factories
@@ -146,7 +146,9 @@ def test_each_step_shows_where_the_runner_is(client: Client) -> None:
     ("sign", "heading"),
     [
         ("chest_symptoms", "Get emergency help now"),
-        ("one_leg_swollen_painful", "See a doctor today"),
+        # Not the swollen leg: a later answer about an injury could make that an emergency
+        # (see "a few more questions" below).
+        ("rest_pain_or_sores", "See a doctor today"),
     ],
 )
 def test_a_help_now_answer_at_step_one_ends_the_wizard_at_once(
@@ -882,3 +884,172 @@ def test_an_urgent_rule_ends_the_wizard_with_its_warning_and_no_causes(client: C
     assert "See a doctor today" in page
     assert RULE_MESSAGE in page
     assert "What may be making your legs heavy" not in page
+
+
+# -- a few more questions before a help-now result -----------------------------------------
+
+SWOLLEN = {"warning_signs": ["one_leg_swollen_painful"]}
+
+
+def more_questions(client: Client, answers: Mapping[str, Any]) -> Any:
+    """Post the extra page's answers (`answers` keyed by question)."""
+    return client.post(step_url(MORE_STEP), step_data(MORE_STEP, answers))
+
+
+def test_a_swollen_leg_asks_about_an_injury_with_the_urgent_advice_first(client: Client) -> None:
+    response = post_step(client, "safety", SWOLLEN)
+    assert response["Location"] == step_url(MORE_STEP)
+    # Nothing is scored or stored yet.
+    assert RESULT_SESSION_KEY not in client.session
+    page = client.get(step_url(MORE_STEP))
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
+    assert list(page.context["form"].fields) == ["injury"]
+    assert not page.context["form"].fields["injury"].required
+    content = text(page)
+    assert "<h1" in content and "A few more questions" in content
+    message = Choice.objects.get(question__key="warning_signs", value="one_leg_swollen_painful")
+    # The advice comes first, the question after it.
+    advice, sign = content.index("See a doctor today"), content.index(message.triage_message)
+    assert advice < sign < content.index('name="more-questions-injury"')
+    assert "You need to get help today, whatever you answer here." in content
+    assert "One quick question may change how urgently" in content
+    assert 'href="tel:111"' in content
+    assert "causes-heading" not in content
+    assert re.search(rf'<form method="post"\s+action="{step_url(MORE_STEP)}"', content)
+    assert f'href="{step_url("safety")}">Back</a>' in content
+
+
+def test_a_swollen_leg_after_a_fall_gets_the_emergency_result(client: Client) -> None:
+    post_step(client, "safety", SWOLLEN)
+    response = more_questions(client, {"injury": "fall_or_knock"})
+    assert response["Location"] == reverse("assessment:result")
+    saved = stored(client)
+    assert saved["answers"] == {**SWOLLEN, "injury": "fall_or_knock"}
+    assert saved["result"] == assess(saved["answers"], get_knowledge()).to_dict()
+    assert saved["result"]["triage"] == "emergency"
+    assert "compartment-after-injury" in {w.get("rule") for w in saved["result"]["warnings"]}
+    page = text(client.get(reverse("assessment:result")))
+    assert "Get emergency help now" in page
+    assert "causes-heading" not in page
+
+
+def test_a_swollen_leg_without_an_injury_stays_urgent(client: Client) -> None:
+    post_step(client, "safety", SWOLLEN)
+    more_questions(client, {"injury": "none"})
+    saved = stored(client)
+    assert saved["answers"] == {**SWOLLEN, "injury": "none"}
+    assert saved["result"]["triage"] == "urgent"
+    assert "See a doctor today" in text(client.get(reverse("assessment:result")))
+
+
+def test_a_skipped_extra_question_leaves_the_urgent_result(client: Client) -> None:
+    post_step(client, "safety", SWOLLEN)
+    response = more_questions(client, {})
+    assert response["Location"] == reverse("assessment:result")
+    saved = stored(client)
+    assert saved["answers"] == SWOLLEN
+    assert saved["result"] == assess(SWOLLEN, get_knowledge(), complete=False).to_dict()
+    assert saved["result"]["triage"] == "urgent"
+
+
+def test_an_emergency_sign_on_page_one_gives_the_result_without_more_questions(
+    client: Client,
+) -> None:
+    # Nothing can be more urgent, even beside the swollen leg.
+    signs = {"warning_signs": ["one_leg_swollen_painful", "chest_symptoms"]}
+    response = post_step(client, "safety", signs)
+    assert response["Location"] == reverse("assessment:result")
+    assert stored(client)["result"]["triage"] == "emergency"
+
+
+def test_a_help_now_answer_that_nothing_can_raise_gives_the_result_at_once(
+    client: Client,
+) -> None:
+    response = post_step(client, "safety", {"warning_signs": ["rest_pain_or_sores"]})
+    assert response["Location"] == reverse("assessment:result")
+    assert stored(client)["result"]["triage"] == "urgent"
+    # The extra page has nothing to ask either: it gives the same result.
+    assert client.get(step_url(MORE_STEP))["Location"] == reverse("assessment:result")
+
+
+def test_an_answer_from_the_extra_page_can_be_changed_on_its_own_step(client: Client) -> None:
+    post_step(client, "safety", SWOLLEN)
+    more_questions(client, {"injury": "fall_or_knock"})
+    page = text(client.get(reverse("assessment:result")))
+    assert f'href="{change_url("pattern")}#id_pattern-injury"' in page
+    step = client.get(change_url("pattern"))
+    assert step.status_code == 200
+    assert checked(step, "pattern", "injury") == {"fall_or_knock"}
+    response = client.post(change_url("pattern"), step_data("pattern", {"injury": "none"}))
+    # Still a same-day visit, and nothing left that could make it more urgent.
+    assert response["Location"] == reverse("assessment:result")
+    saved = stored(client)
+    assert saved["answers"] == {**SWOLLEN, "injury": "none"}
+    assert saved["result"]["triage"] == "urgent"
+
+
+def test_unticking_the_sign_after_the_extra_page_walks_the_rest_of_its_step(
+    client: Client,
+) -> None:
+    """The injury step was only partly asked: once the runner carries on, it is shown whole,
+    with the injury answer ticked, rather than skipped."""
+    post_step(client, "safety", SWOLLEN)
+    more_questions(client, {"injury": "fall_or_knock"})
+    response = client.post(change_url("safety"), step_data("safety", {"warning_signs": ["none"]}))
+    assert response["Location"] == step_url(REVIEW_STEP)
+    response = client.get(step_url(REVIEW_STEP))
+    assert response["Location"] == step_url("pattern")
+    # A later step opened by address goes back to it too.
+    assert client.get(step_url("training"))["Location"] == step_url("pattern")
+    assert checked(client.get(step_url("pattern")), "pattern", "injury") == {"fall_or_knock"}
+    response = post_step(client, "pattern", {"legs": "both", "injury": "fall_or_knock"})
+    assert response["Location"] == step_url("training")
+    for step in STEPS[2:]:
+        post_step(client, step, step_answers(step))
+    client.post(step_url(REVIEW_STEP))
+    pattern = step_answers("pattern")
+    expected = {key: value for key, value in SELF_CARE.items() if key not in pattern}
+    assert stored(client)["answers"] == {**expected, "legs": "both", "injury": "fall_or_knock"}
+
+
+def test_back_from_the_extra_page_keeps_the_ticked_sign(client: Client) -> None:
+    post_step(client, "safety", SWOLLEN)
+    page = client.get(step_url("safety"))
+    assert checked(page, "safety", "warning_signs") == {"one_leg_swollen_painful"}
+    # Unticked by mistake: carry on with the questions, and the extra page is not asked.
+    assert post_step(client, "safety", {"warning_signs": ["none"]})["Location"] == step_url(
+        "pattern"
+    )
+    assert client.get(step_url(MORE_STEP))["Location"] == step_url(REVIEW_STEP)
+
+
+def test_the_extra_page_keeps_the_rules_of_its_questions(client: Client) -> None:
+    post_step(client, "safety", SWOLLEN)
+    response = more_questions(client, {"injury": "broken_leg"})
+    assert response.status_code == 200
+    assert "Pick one of the answers shown." in text(response)
+    assert RESULT_SESSION_KEY not in client.session
+
+
+def test_the_extra_page_without_answers_restarts(client: Client) -> None:
+    response = client.get(step_url(MORE_STEP))
+    assert response["Location"] == reverse("assessment:wizard")
+    response = more_questions(client, {"injury": "fall_or_knock"})
+    assert response["Location"] == reverse("assessment:wizard")
+    assert RESULT_SESSION_KEY not in client.session
+
+
+def test_the_extra_page_is_asked_again_after_the_result_while_it_is_skipped(
+    client: Client,
+) -> None:
+    post_step(client, "safety", SWOLLEN)
+    more_questions(client, {})
+    # Back from the result: the question can still be answered, and then counts.
+    assert client.get(step_url(MORE_STEP)).status_code == 200
+    more_questions(client, {"injury": "fracture_or_cast"})
+    assert stored(client)["result"]["triage"] == "emergency"
+    # Answered: nothing more to ask, so the page gives the same result.
+    created = stored(client)["created"]
+    assert client.get(step_url(MORE_STEP))["Location"] == reverse("assessment:result")
+    assert stored(client)["created"] == created

@@ -401,6 +401,45 @@ def assess(raw_answers: object, knowledge: Knowledge, *, complete: bool = True) 
     return Result(triage, tuple(warnings), rank_causes(chosen, knowledge, fired, serious=serious))
 
 
+def escalation_questions(answers: Answers, knowledge: Knowledge) -> tuple[str, ...]:
+    """The unanswered questions whose answers could still raise the triage, in wizard order.
+
+    For every rule above the triage the answers give: when each of its groups either holds
+    already or names a question not yet answered, the unanswered questions of the groups
+    that do not hold yet. The wizard asks them before it stops on a help-now answer.
+
+    Only rules count, not single answers: a single answer that needs help sooner than the
+    answers so far is a warning sign, and belongs on the first (warning-signs) page.
+    """
+    clean = validate_answers(answers, knowledge, complete=False)
+    triage = assess(clean, knowledge, complete=False).triage
+    wanted: set[str] = set()
+    for rule in knowledge.rules:
+        if not rule.level or Triage(rule.level).rank <= triage.rank:
+            continue
+        open_questions: set[str] = set()
+        for group in rule.groups:
+            if any(_holds(condition, clean) for condition in group):
+                continue
+            unanswered = {
+                condition.question
+                for condition in group
+                if condition.question not in clean and _is_active(condition.question, knowledge)
+            }
+            if not unanswered:
+                # This group can no longer hold, so the rule can never fire.
+                break
+            open_questions |= unanswered
+        else:
+            wanted |= open_questions
+    return tuple(key for key in knowledge.questions if key in wanted)
+
+
+def _is_active(key: str, knowledge: Knowledge) -> bool:
+    question = knowledge.questions.get(key)
+    return question is not None and question.active
+
+
 def rank_causes(
     chosen: list[tuple[QuestionInfo, ChoiceInfo]],
     knowledge: Knowledge,

@@ -31,7 +31,7 @@ from legs.knowledge.snapshot import (
     StepInfo,
 )
 
-from .engine import Answers, Result, assess
+from .engine import Answers, Result, assess, escalation_questions
 from .presentation import answer_summary
 
 # The history app saves this after login; keep the key and the stored shape stable.
@@ -41,6 +41,13 @@ RESULT_SESSION_KEY = "legs_assessment_result"
 # answer: after Next, the runner comes back to the check rather than walking the later steps.
 REVIEW_STEP = "check-answers"
 CHANGE_PARAM = "change"
+# When the answers so far need help now but a later answer could make it more urgent (a rule
+# over several answers), this page asks just those questions before the result. Its answers
+# are kept with the steps the questions belong to, so the check page, Back and Change find
+# them there; a step holding only such answers is listed under PARTIAL_STEPS until the
+# runner has been through it, so that a walk resumed later still shows it whole.
+MORE_STEP = "more-questions"
+PARTIAL_STEPS = "partial_steps"
 # Set in the wizard's storage when its answers have given a result; the answers are kept so
 # that Back and Change work from the result, and the next new assessment starts empty.
 FINISHED = "finished"
@@ -208,8 +215,10 @@ class AssessmentWizard(NamedUrlSessionWizardView):
             # A new assessment: nothing from the last one is shown, or kept for Change.
             self._forget()
             return redirect(self.get_step_url(self.steps.first))
-        if step == self.done_step_name and not self._has_answers():
+        if step in (self.done_step_name, MORE_STEP) and not self._has_answers():
             return self._restart()
+        if step == MORE_STEP:
+            return self._more_questions()
         if step is not None and step in self.form_list:
             # Steps are answered in order: a bookmarked or stale later step sends the runner
             # back to the first one not answered yet (the warning signs, at the start).
@@ -227,6 +236,10 @@ class AssessmentWizard(NamedUrlSessionWizardView):
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         if kwargs.get("step") == self.done_step_name:
             return self._confirm()
+        if kwargs.get("step") == MORE_STEP:
+            if not self._has_answers():
+                return self._restart()
+            return self._more_questions(self.request.POST)
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")
         goto = self.request.POST.get("wizard_goto_step")
         if not posted_step:
@@ -250,8 +263,9 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         # The later steps' required questions are still to come.
         result = assess(answers, self.knowledge, complete=False)
         if result.stops:
-            # A warning sign that needs help now ends the questionnaire at once.
-            return self._finish(answers, result)
+            # A warning sign that needs help now ends the questionnaire (after the few
+            # questions that could make it more urgent, if there are any).
+            return self._stop(answers, result)
         if self._changing():
             return redirect(self.get_step_url(self.done_step_name))
         return cast("HttpResponse", super().render_next_step(form, **kwargs))
@@ -263,7 +277,7 @@ class AssessmentWizard(NamedUrlSessionWizardView):
             answers = self.answers_so_far()
             result = assess(answers, self.knowledge)
             if result.stops:
-                return self._finish(answers, result)
+                return self._stop(answers, result)
             return redirect(self.get_step_url(self.done_step_name))
         unfinished = self._back_to_unfinished_step()
         if unfinished is not None:
@@ -286,7 +300,87 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         if unfinished is not None:
             return unfinished
         answers = self.answers_so_far()
-        return self._finish(answers, assess(answers, self.knowledge))
+        result = assess(answers, self.knowledge)
+        return self._stop(answers, result) if result.stops else self._finish(answers, result)
+
+    def _stop(self, answers: Answers, result: Result) -> HttpResponse:
+        """Answers that need help now: the result, unless a question not yet answered could
+        make it more urgent; then those questions first."""
+        if self._escalation_questions(answers):
+            return redirect(self.get_step_url(MORE_STEP))
+        return self._finish(answers, result)
+
+    def _escalation_questions(self, answers: Answers) -> tuple[str, ...]:
+        # Only questions the wizard asks: each on its own step.
+        asked = {key for step in self.knowledge.steps for key in step.questions}
+        return tuple(
+            key
+            for key in escalation_questions(answers, self.knowledge)
+            if key in asked and self.knowledge.questions[key].step in self.form_list
+        )
+
+    def _more_questions(self, data: QueryDict | None = None) -> HttpResponse:
+        """The page of questions that could make a help-now result more urgent (GET), and
+        its answers (POST, as `data`): kept with their steps, then the result."""
+        answers = self.answers_so_far()
+        result = assess(answers, self.knowledge, complete=False)
+        if not result.stops:
+            # A stale page: the answers have changed since. The check page sends the
+            # runner on to the first step still to answer.
+            return redirect(self.get_step_url(self.done_step_name))
+        keys = self._escalation_questions(answers)
+        if not keys:
+            kept = StoredResult.load(self.request.session)
+            if data is None and kept is not None and kept.answers == answers:
+                # Back from the result, with every question answered: the same result,
+                # not a new one (a saved result stays the one that was saved).
+                return redirect("assessment:result")
+            return self._finish(answers, result)
+        step = StepInfo(MORE_STEP, "A few more questions", "", keys)
+        form = build_step_form(self.knowledge, step)(data=data, prefix=MORE_STEP)
+        for field in form.fields.values():
+            # Asked after the result is already clear: every one can be skipped.
+            field.required = False
+        if data is not None and form.is_valid():
+            self._keep_with_their_steps(form.answers())
+            answers = self.answers_so_far()
+            return self._finish(answers, assess(answers, self.knowledge, complete=False))
+        return render(
+            self.request,
+            "assessment/more_questions.html",
+            {
+                "form": form,
+                "step": step,
+                "triage": result.triage,
+                "advice": result.triage.advice,
+                "warnings": result.warnings,
+                "back_url": self.get_step_url(self.steps.current),
+            },
+        )
+
+    def _keep_with_their_steps(self, answers: Answers) -> None:
+        """Store answers from the extra page as if given on each question's own step."""
+        partial = set(self.storage.extra_data.get(PARTIAL_STEPS, []))
+        for key, value in answers.items():
+            step = self.knowledge.questions[key].step
+            stored = self.storage.get_step_data(step)
+            if stored is None:
+                partial.add(step)
+            data = dict(stored.lists()) if stored is not None else {}
+            data[f"{step}-{key}"] = [value] if isinstance(value, str) else list(value)
+            self.storage.set_step_data(step, data)
+        self.storage.extra_data = {**self.storage.extra_data, PARTIAL_STEPS: sorted(partial)}
+
+    def process_step(self, form: forms.Form) -> dict[str, list[str]]:
+        # The runner has now been through the whole step.
+        step = cast("StepForm", form).step.key
+        partial = self.storage.extra_data.get(PARTIAL_STEPS, [])
+        if step in partial:
+            self.storage.extra_data = {
+                **self.storage.extra_data,
+                PARTIAL_STEPS: [key for key in partial if key != step],
+            }
+        return cast("dict[str, list[str]]", super().process_step(form))
 
     def get_form_initial(self, step: str) -> dict[str, Any]:
         """A step not answered yet starts from what settings.ASSESSMENT_PREFILL knows
@@ -349,12 +443,15 @@ class AssessmentWizard(NamedUrlSessionWizardView):
 
     def answers_so_far(self) -> Answers:
         answers: Answers = {}
+        partial = self.storage.extra_data.get(PARTIAL_STEPS, [])
         for key in self.form_list:
             data = self.storage.get_step_data(key)
             if data is None:
                 continue
             form = self.get_form(step=key, data=data)
-            if form.is_valid():
+            # A step holding only the extra page's answers may still miss its required
+            # questions; the answers it has count all the same.
+            if form.is_valid() or key in partial:
                 answers.update(form.answers())
         return answers
 
@@ -368,9 +465,15 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         """The step was opened with a Change link: Next returns to the check page."""
         return CHANGE_PARAM in self.request.GET
 
+    def _answered(self, step: str) -> bool:
+        """The runner has been through the step (not only the extra page's questions)."""
+        return self.storage.get_step_data(step) is not None and step not in (
+            self.storage.extra_data.get(PARTIAL_STEPS, [])
+        )
+
     def _first_unanswered_before(self, step: str) -> str | None:
         for key in takewhile(lambda key: key != step, self.form_list):
-            if self.storage.get_step_data(key) is None:
+            if not self._answered(key):
                 return key
         return None
 
@@ -379,7 +482,11 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         editor changed its questions), where its errors are shown; None when all are fine."""
         for key in self.form_list:
             data = self.storage.get_step_data(key)
-            if data is None or not self.get_form(step=key, data=data).is_valid():
+            if (
+                data is None
+                or not self._answered(key)
+                or not self.get_form(step=key, data=data).is_valid()
+            ):
                 self.storage.current_step = key
                 return redirect(self.get_step_url(key))
         return None
