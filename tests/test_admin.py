@@ -29,6 +29,7 @@ from legs.knowledge.models import (
     Step,
 )
 from legs.knowledge.published import get_knowledge
+from legs.knowledge.snapshot import ConditionInfo
 from tests.factories import (
     make_cause,
     make_choice,
@@ -787,11 +788,23 @@ def test_a_rule_naming_a_deleted_answer_is_skipped_and_flagged_never_a_500(
     make_rule("both-legs", (legs, ["both", "one"]))
     assert [r.slug for r in get_knowledge().rules] == ["both-legs"]
     gone.delete()
-    assert get_knowledge().rules == ()
+    # The answer that is left still fires the rule; the deleted one is flagged.
+    [rule] = get_knowledge().rules
+    assert rule.groups == ((ConditionInfo("legs", frozenset({"one"})),),)
     response = admin_client.get(RULES_URL)
     assert response.status_code == 200
     [row] = response.context["report"].rule_problems
-    assert row.skipped == "its condition on 'legs' names the deleted or unknown answer 'both'"
-    assert "both (no such answer)" in response.content.decode()
+    assert row.skipped == ""
+    assert row.ignored == "its condition on 'legs' names the deleted or unknown answer 'both'"
+    html = response.content.decode()
+    assert "both (no such answer)" in html
+    assert "is applied without a part no runner can answer" in html
+    # With every answer it names deleted, the rule can never fire: skipped and flagged.
+    Choice.objects.filter(question=legs, value="one").delete()
+    assert get_knowledge().rules == ()
+    response = admin_client.get(RULES_URL)
+    [row] = response.context["report"].rule_problems
+    assert row.skipped.startswith("its condition on 'legs' names the deleted or unknown answer")
+    assert "is skipped by the assessment" in response.content.decode()
     rule_page = admin_client.get(url(Rule, "change", row.rule.pk))
     assert rule_page.status_code == 200

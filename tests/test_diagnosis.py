@@ -697,7 +697,10 @@ def test_a_rule_above_the_triage_asks_its_unanswered_questions() -> None:
         ({"signs": ["clot"], "warmup": "good"}, "answered: the rule can no longer fire"),
         ({"signs": ["clot"], "warmup": "none"}, "it fired: nothing is more urgent"),
         ({"signs": ["chest", "clot"]}, "already an emergency"),
-        ({"signs": ["none"]}, "its answered group does not hold"),
+        (
+            {"signs": ["none"], "timing": "early", "symptoms": ["none"]},
+            "its answered group does not hold",
+        ),
     ],
 )
 def test_nothing_is_asked_when_no_rule_could_still_raise_the_triage(
@@ -752,10 +755,21 @@ def test_an_inactive_question_is_never_asked() -> None:
     assert escalation_questions({"signs": ["clot"]}, with_rules(either)) == ("timing",)
 
 
-def test_a_later_single_answer_is_not_asked() -> None:
-    """A single later answer that needs help sooner belongs among the warning signs on the
-    first page; only rules over several answers are looked ahead."""
-    assert escalation_questions({"signs": ["none"]}, TINY) == ()
+def test_a_later_single_answer_above_the_triage_is_asked_too() -> None:
+    """An editor may put a help-now answer on a later step: it is looked ahead as a rule is."""
+    assert escalation_questions({"signs": ["none"]}, TINY) == ("timing", "symptoms")
+    assert escalation_questions({"signs": ["none"], "timing": "early"}, TINY) == ("symptoms",)
+    assert escalation_questions({"signs": ["clot"]}, TINY) == ()
+    emergency_later = replace(
+        TINY,
+        questions={
+            **TINY.questions,
+            "timing": q(
+                "timing", SINGLE, "pattern", c("early"), c("cold_leg", triage=Triage.EMERGENCY)
+            ),
+        },
+    )
+    assert escalation_questions({"signs": ["clot"]}, emergency_later) == ("timing",)
 
 
 def test_bad_answers_are_an_error_here_too() -> None:
@@ -763,7 +777,10 @@ def test_bad_answers_are_an_error_here_too() -> None:
         escalation_questions({"signs": ["clot"], "warmup": "sometimes"}, with_rules(TENSE))
 
 
-def test_the_snapshot_builder_skips_rules_it_cannot_apply() -> None:
+def test_the_snapshot_builder_skips_rules_that_can_never_fire_and_keeps_the_rest() -> None:
+    """What no runner can answer (an unknown or inactive question, a deleted answer) is left
+    out of a rule; the rule is skipped only when a whole group is left with nothing."""
+
     def draft(
         slug: str, *conditions: tuple[int, str, tuple[str, ...], int], active: bool = True
     ) -> RuleDraft:
@@ -781,10 +798,15 @@ def test_the_snapshot_builder_skips_rules_it_cannot_apply() -> None:
         draft("unknown-question", (1, "colour", ("red",), 1)),
         draft("inactive-question", (1, "retired", ("yes",), 1)),
         draft("deleted-answer", (1, "timing", ("late", "midnight"), 1)),
+        draft("all-deleted", (1, "timing", ("midnight",), 1)),
+        draft("too-few-left", (1, "symptoms", ("cramps", "gone"), 2)),
+        draft("retired-alternative", (1, "timing", ("late",), 1), (1, "retired", ("yes",), 1)),
         draft("no-conditions"),
         draft("inactive-rule", (1, "timing", ("late",), 1), active=False),
     ]
-    [built] = build_rules(drafts, TINY.questions, TINY.causes)
+    built, deleted_answer, retired_alternative = build_rules(drafts, TINY.questions, TINY.causes)
+    assert deleted_answer.groups == ((ConditionInfo("timing", frozenset({"late"})),),)
+    assert retired_alternative.groups == ((ConditionInfo("timing", frozenset({"late"})),),)
     assert built == RuleInfo(
         "ok",
         "ok",
@@ -805,12 +827,65 @@ def test_the_snapshot_builder_skips_rules_it_cannot_apply() -> None:
     )
 
 
+def test_retiring_one_question_of_a_clot_rule_keeps_the_rule_working() -> None:
+    """The seed's clot rules accept a clot risk from `risk_factors` or from `injury`:
+    retiring `injury` must not switch them off."""
+    seed = seed_knowledge()
+    answers = {
+        "warning_signs": ["none"],
+        "legs": "one",
+        "risk_factors": ["hormonal_contraception_or_hrt"],
+        "relief": "legs_raised",
+    }
+    retired = replace(
+        seed,
+        questions={
+            **seed.questions,
+            "injury": replace(seed.questions["injury"], active=False),
+        },
+    )
+    retired = replace(
+        retired, rules=build_rules(seed_rule_drafts(), retired.questions, seed.causes)
+    )
+
+    assert assess(answers, seed).triage == Triage.URGENT
+    assert assess(answers, retired).triage == Triage.URGENT
+
+
 # -- the seed knowledge base --------------------------------------------------------------
 
 
 def _seed_document(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((SEED_DIR / name).read_text(encoding="utf-8"))
     return data
+
+
+def seed_rule_drafts() -> list[RuleDraft]:
+    """The seed's rules as stored, in the editors' order."""
+    items = list(enumerate(_seed_document("rules.json")["rules"]))
+    return [
+        RuleDraft(
+            item["slug"],
+            item["name"],
+            item.get("level") or "",
+            item.get("message") or "",
+            item.get("serious", False),
+            item.get("active", True),
+            tuple(
+                (
+                    group,
+                    condition["question"],
+                    tuple(condition["values"]),
+                    condition.get("at_least", 1),
+                )
+                for group, condition, _ in rule_conditions(item)
+            ),
+            tuple((e["cause"], float(e["weight"])) for e in item.get("evidence", [])),
+        )
+        for i, item in sorted(
+            items, key=lambda x: (x[1].get("order", (x[0] + 1) * 10), x[1]["slug"])
+        )
+    ]
 
 
 def seed_knowledge() -> Knowledge:
@@ -864,35 +939,11 @@ def seed_knowledge() -> Knowledge:
                 keys.append(item["key"])
         if keys:
             steps.append(StepInfo(step["key"], step["title"], step.get("intro", ""), tuple(keys)))
-    items = list(enumerate(_seed_document("rules.json")["rules"]))
-    drafts = [
-        RuleDraft(
-            item["slug"],
-            item["name"],
-            item.get("level") or "",
-            item.get("message") or "",
-            item.get("serious", False),
-            item.get("active", True),
-            tuple(
-                (
-                    group,
-                    condition["question"],
-                    tuple(condition["values"]),
-                    condition.get("at_least", 1),
-                )
-                for group, condition, _ in rule_conditions(item)
-            ),
-            tuple((e["cause"], float(e["weight"])) for e in item.get("evidence", [])),
-        )
-        for i, item in sorted(
-            items, key=lambda x: (x[1].get("order", (x[0] + 1) * 10), x[1]["slug"])
-        )
-    ]
     return Knowledge(
         questions=questions,
         causes=causes,
         steps=tuple(steps),
-        rules=build_rules(drafts, questions, causes),
+        rules=build_rules(seed_rule_drafts(), questions, causes),
     )
 
 

@@ -406,14 +406,19 @@ def escalation_questions(answers: Answers, knowledge: Knowledge) -> tuple[str, .
 
     For every rule above the triage the answers give: when each of its groups either holds
     already or names a question not yet answered, the unanswered questions of the groups
-    that do not hold yet. The wizard asks them before it stops on a help-now answer.
-
-    Only rules count, not single answers: a single answer that needs help sooner than the
-    answers so far is a warning sign, and belongs on the first (warning-signs) page.
+    that do not hold yet. And every unanswered question with an answer above that triage on
+    its own (the seed keeps those among the warning signs on the first page, but an editor
+    may put one on a later step). The wizard asks them before it stops on a help-now answer.
     """
     clean = validate_answers(answers, knowledge, complete=False)
     triage = assess(clean, knowledge, complete=False).triage
-    wanted: set[str] = set()
+    wanted: set[str] = {
+        key
+        for key, question in knowledge.questions.items()
+        if question.active
+        and key not in clean
+        and any(c.triage and Triage(c.triage).rank > triage.rank for c in question.choices.values())
+    }
     for rule in knowledge.rules:
         if not rule.level or Triage(rule.level).rank <= triage.rank:
             continue

@@ -35,7 +35,14 @@ from .models import (
     Source,
     Step,
 )
-from .snapshot import ChoiceInfo, QuestionInfo, RuleDraft, never_fires, rule_problem
+from .snapshot import (
+    ChoiceInfo,
+    QuestionInfo,
+    RuleDraft,
+    applicable_groups,
+    never_fires,
+    rule_problem,
+)
 
 
 def short_text() -> forms.Textarea:
@@ -739,8 +746,11 @@ class ConditionRow:
 class RuleRow:
     rule: Rule
     groups: list[list[ConditionRow]]
-    # Why the assessment skips it (an unknown answer, an inactive question), or "".
+    # Why the assessment skips it (a group left with nothing a runner can answer), or "".
     skipped: str = ""
+    # What of it the assessment leaves out while applying the rest (an inactive question,
+    # a deleted answer), or "".
+    ignored: str = ""
     # Why it can never fire although it is applied, or "".
     never: str = ""
 
@@ -759,7 +769,7 @@ class RulesReport:
 
     @property
     def rule_problems(self) -> list[RuleRow]:
-        return [r for r in self.rules if r.rule.active and (r.skipped or r.never)]
+        return [r for r in self.rules if r.rule.active and (r.skipped or r.ignored or r.never)]
 
 
 def build_rule_rows() -> list[RuleRow]:
@@ -812,9 +822,20 @@ def build_rule_rows() -> list[RuleRow]:
             rule.slug, rule.name, rule.level, rule.message, rule.serious, rule.active,
             tuple(conditions), (),
         )  # fmt: skip
-        skipped = rule_problem(draft, questions)
-        never = "" if skipped else never_fires(draft, questions)
-        rows.append(RuleRow(rule, [g for _, g in sorted(groups.items())], skipped, never))
+        problem = rule_problem(draft, questions)
+        applied = applicable_groups(draft, questions) is not None
+        # A rule with a problem is not checked further: its conditions may name questions
+        # that no longer exist.
+        never = "" if problem else never_fires(draft, questions)
+        rows.append(
+            RuleRow(
+                rule,
+                [g for _, g in sorted(groups.items())],
+                skipped="" if applied else problem,
+                ignored=problem if applied else "",
+                never=never,
+            )
+        )
     return rows
 
 

@@ -174,25 +174,50 @@ def _impossible(question: QuestionInfo, values: frozenset[str], at_least: int) -
     return ""
 
 
+def applicable_groups(
+    draft: RuleDraft, questions: Mapping[str, QuestionInfo]
+) -> tuple[tuple[ConditionInfo, ...], ...] | None:
+    """The rule's groups without what no runner can answer now (an unknown or inactive
+    question, a deleted answer), or None when a group is left with nothing, so the rule
+    can never fire.
+
+    Leaving those out changes nothing about when the rule fires (an answer nobody can give
+    never satisfies a condition), and keeps the rest of a safety rule working: retiring one
+    question of a clot rule's "any of" group must not switch the whole rule off. The rules
+    report still flags each of them.
+    """
+    if not draft.conditions:
+        return None
+    groups: dict[int, list[ConditionInfo]] = {}
+    for group, key, values, at_least in draft.conditions:
+        conditions = groups.setdefault(group, [])
+        question = questions.get(key)
+        if question is None or not question.active:
+            continue
+        answerable = frozenset(v for v in values if v in question.choices)
+        if answerable and at_least <= len(answerable):
+            conditions.append(ConditionInfo(key, answerable, at_least))
+    built = tuple(tuple(conditions) for _, conditions in sorted(groups.items()))
+    return built if all(built) else None
+
+
 def build_rules(
     drafts: Iterable[RuleDraft], questions: Mapping[str, QuestionInfo], causes: Iterable[str]
 ) -> tuple[RuleInfo, ...]:
-    """The rules the engine applies: active ones whose conditions all name existing active
-    questions and existing answers (the others are skipped, and flagged in the rules report).
-    Evidence for a cause missing from the snapshot (unpublished) is dropped."""
+    """The rules the engine applies: the active ones that can still fire (see
+    `applicable_groups`). Evidence for a cause missing from the snapshot (unpublished) is
+    dropped."""
     known = set(causes)
     rules = []
     for draft in drafts:
-        if not draft.active or rule_problem(draft, questions):
+        groups = applicable_groups(draft, questions)
+        if not draft.active or groups is None:
             continue
-        groups: dict[int, list[ConditionInfo]] = {}
-        for group, key, values, at_least in draft.conditions:
-            groups.setdefault(group, []).append(ConditionInfo(key, frozenset(values), at_least))
         rules.append(
             RuleInfo(
                 draft.slug,
                 draft.name,
-                tuple(tuple(conditions) for _, conditions in sorted(groups.items())),
+                groups,
                 draft.level,
                 draft.message,
                 draft.serious,
