@@ -14,10 +14,11 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from legs.assessment.engine import assess
+from legs.assessment.engine import InvalidAnswers, assess
 from legs.assessment.wizard import MORE_STEP, RESTART_MESSAGE, RESULT_SESSION_KEY, REVIEW_STEP
+from legs.history.models import Episode
 from legs.knowledge.models import Choice, Evidence, Question, Rule, Step
-from legs.knowledge.published import get_knowledge
+from legs.knowledge.published import clear_local_cache, get_knowledge
 from tests import factories
 from tests.factories import make_user
 
@@ -412,8 +413,8 @@ def test_a_change_link_on_the_result_comes_back_through_the_check_page(client: C
     changed = {**step_answers("pattern"), "legs": "one"}
     response = client.post(change_url("pattern"), step_data("pattern", changed))
     assert response["Location"] == step_url(REVIEW_STEP)
-    # Until the runner sees the new result, the old one is unchanged.
-    assert stored(client)["answers"]["legs"] == "both"
+    # The old result went with the old answer: nothing is kept until the new one is seen.
+    assert RESULT_SESSION_KEY not in client.session
     response = client.post(step_url(REVIEW_STEP), follow=True)
     assert response.redirect_chain == [(reverse("assessment:result"), 302)]
     assert stored(client)["answers"] == {**SELF_CARE, "legs": "one"}
@@ -1053,3 +1054,155 @@ def test_the_extra_page_is_asked_again_after_the_result_while_it_is_skipped(
     created = stored(client)["created"]
     assert client.get(step_url(MORE_STEP))["Location"] == reverse("assessment:result")
     assert stored(client)["created"] == created
+
+
+# -- a changed answer never leaves an older result behind ------------------------------------
+
+CHANGES: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    # A warning sign that needs help today, with a question still to ask about it.
+    "warning-sign": [("safety", SWOLLEN)],
+    # An answer that needs a doctor in the coming days.
+    "soon-answer": [("pattern", {"timing": "same_point_every_run"})],
+    # The seed's serious clot rule, over answers on two steps.
+    "clot-rule": [
+        ("pattern", {"legs": "one"}),
+        ("health", {"risk_factors": ["hormonal_contraception_or_hrt"]}),
+    ],
+}
+
+
+@pytest.mark.parametrize("changes", CHANGES.values(), ids=CHANGES.keys())
+def test_a_changed_answer_never_leaves_the_old_result_on_the_result_page(
+    client: Client, changes: list[tuple[str, dict[str, Any]]]
+) -> None:
+    walk_wizard(client, SELF_CARE)
+    assert stored(client)["result"]["triage"] == "self_care"
+    answers = dict(SELF_CARE)
+    for step, changed in changes:
+        answers.update(changed)
+        client.post(change_url(step), step_data(step, step_answers(step, answers)))
+        assert RESULT_SESSION_KEY not in client.session
+        # The result page (or the browser's Back to it) sends the runner on with the
+        # questions, where the new answer is ticked; not to the reassuring old result.
+        response = client.get(reverse("assessment:result"), follow=True)
+        assert response.redirect_chain[0] == (reverse("assessment:wizard"), 302)
+        assert response.resolver_match.url_name == "wizard_step"
+        page = text(response)
+        assert "No warning signs in your answers" not in page
+        assert 'action="/history/save/"' not in page
+    # The answers as they are now give the result, which is the one shown.
+    response, _ = walk_wizard(client, answers)
+    assert response.resolver_match.url_name == "result"
+    saved = stored(client)
+    assert saved["answers"] == answers
+    complete = changes != CHANGES["warning-sign"]
+    assert saved["result"] == assess(answers, get_knowledge(), complete=complete).to_dict()
+    assert saved["result"]["triage"] in {"urgent", "soon"}
+    page = text(response)
+    assert "No warning signs in your answers" not in page
+    if changes == CHANGES["clot-rule"]:
+        # A serious rule: no cause is called likely.
+        assert 'class="badge band-likely' not in page
+
+
+def test_going_through_a_step_again_unchanged_keeps_the_result(client: Client) -> None:
+    walk_wizard(client, SELF_CARE)
+    created = stored(client)["created"]
+    # Change, then Next without changing anything; Back from the last step.
+    client.post(change_url("pattern"), step_data("pattern", step_answers("pattern")))
+    back = {**step_data("health", step_answers("health")), "wizard_goto_step": "recovery"}
+    assert client.post(step_url("health"), back)["Location"] == step_url("recovery")
+    assert stored(client)["created"] == created
+    assert client.get(reverse("assessment:result")).status_code == 200
+
+
+def test_the_old_results_save_form_saves_nothing_after_a_change(client: Client) -> None:
+    runner = make_user()
+    client.force_login(runner)
+    walk_wizard(client, SELF_CARE)
+    page = client.get(reverse("assessment:result")).content.decode()
+    match = re.search(r'name="token" value="([0-9a-f-]{36})"', page)
+    assert match is not None
+    save = {"token": match.group(1), "run_date": "2025-05-01", "heaviness": "5", "unit": "km"}
+    changed = {**step_answers("safety"), **SWOLLEN}
+    client.post(change_url("safety"), step_data("safety", changed))
+    # The old page's Save button, pressed after the change.
+    response = client.post(reverse("history:save"), save, follow=True)
+    assert "There is no result to save any more" in text(response)
+    assert not Episode.objects.exists()
+    # The new result is the one saved.
+    more_questions(client, {"injury": "none"})
+    page = client.get(reverse("assessment:result")).content.decode()
+    match = re.search(r'name="token" value="([0-9a-f-]{36})"', page)
+    assert match is not None
+    response = client.post(reverse("history:save"), {**save, "token": match.group(1)})
+    episode = Episode.objects.get(owner=runner)
+    assert response["Location"] == episode.get_absolute_url()
+    assert episode.answers == {**SELF_CARE, **SWOLLEN, "injury": "none"}
+    assert episode.result["triage"] == "urgent"
+
+
+# -- answers that an editor's change no longer fits --------------------------------------------
+
+
+def rename_choice(question: str, value: str, new_value: str) -> None:
+    """An editor renames a choice's value, as answers already given still name the old one."""
+    Choice.objects.filter(question__key=question, value=value).update(value=new_value)
+    clear_local_cache()
+
+
+def answer_steps(client: Client, steps: list[str]) -> None:
+    for step in steps:
+        assert post_step(client, step, step_answers(step)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("answered", "request_made"),
+    [
+        (STEPS[:1], lambda client: post_step(client, "pattern", step_answers("pattern"))),
+        (STEPS[:-1], lambda client: post_step(client, "health", step_answers("health"))),
+        (STEPS, lambda client: client.post(change_url("pattern"), step_data("pattern", {}))),
+        (STEPS, lambda client: client.post(step_url(REVIEW_STEP))),
+    ],
+    ids=["next", "last-step", "change", "check-page"],
+)
+def test_a_warning_sign_renamed_mid_walk_sends_the_runner_back_to_it(
+    client: Client, answered: list[str], request_made: Any
+) -> None:
+    answer_steps(client, answered)
+    rename_choice("warning_signs", "none", "nothing")
+    response = request_made(client)
+    assert response.status_code == 302
+    assert response["Location"] == step_url("safety")
+    page = client.get(step_url("safety"))
+    assert page.context["form"].errors == {"warning_signs": ["Pick one of the answers shown."]}
+    assert RESULT_SESSION_KEY not in client.session
+    # Answered again, the walk carries on.
+    assert post_step(client, "safety", {"warning_signs": ["nothing"]}).status_code == 302
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_warning_sign_renamed_before_the_extra_page_sends_the_runner_back_to_it(
+    client: Client, method: str
+) -> None:
+    post_step(client, "safety", SWOLLEN)
+    rename_choice("warning_signs", "one_leg_swollen_painful", "one_leg_swollen")
+    response = getattr(client, method)(step_url(MORE_STEP), step_data(MORE_STEP, {}))
+    assert response.status_code == 302
+    assert response["Location"] == step_url("safety")
+    assert RESULT_SESSION_KEY not in client.session
+
+
+def test_answers_the_engine_turns_down_with_every_step_fine_restart_politely(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walk_wizard(client, SELF_CARE, confirm=False)
+
+    def turned_down(*args: Any, **kwargs: Any) -> Any:
+        raise InvalidAnswers({"warning_signs": "unknown value 'none'"})
+
+    monkeypatch.setattr("legs.assessment.wizard.assess", turned_down)
+    response = client.post(step_url(REVIEW_STEP), follow=True)
+    assert response.redirect_chain[-1] == (step_url("safety"), 302)
+    assert RESTART_MESSAGE in text(response)
+    assert checked(response, "safety", "warning_signs") == set()

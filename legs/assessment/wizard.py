@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
+from formtools.wizard.storage.session import SessionStorage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
 from legs.knowledge.published import get_knowledge
@@ -31,7 +32,7 @@ from legs.knowledge.snapshot import (
     StepInfo,
 )
 
-from .engine import Answers, Result, assess, escalation_questions
+from .engine import Answers, InvalidAnswers, Result, assess, escalation_questions
 from .presentation import answer_summary
 
 # The history app saves this after login; keep the key and the stored shape stable.
@@ -181,11 +182,33 @@ class StoredResult:
         return cls(answers=answers, result=result, knowledge_version=version, created=created or "")
 
 
+class AnswerStorage(SessionStorage):
+    """The wizard's answers in the session. Whatever changes them (a step's Next or Back, the
+    extra page, a new start) also drops the stored result: a result is only ever shown, or
+    saved, for the answers it was scored from, never for answers changed since (a lower
+    result left behind after a warning sign is ticked could reassure someone who needs a
+    doctor). The walk is then no longer finished, so it carries on from where it is."""
+
+    def set_step_data(self, step: str, cleaned_data: Any) -> None:
+        if self.data[self.step_data_key].get(step) != cleaned_data:
+            self.discard_result()
+        super().set_step_data(step, cleaned_data)
+
+    def reset(self) -> None:
+        super().reset()
+        self.discard_result()
+
+    def discard_result(self) -> None:
+        self.request.session.pop(RESULT_SESSION_KEY, None)
+        self.data[self.extra_data_key].pop(FINISHED, None)
+
+
 @method_decorator(never_cache, name="dispatch")
 class AssessmentWizard(NamedUrlSessionWizardView):
     """Every page shows the runner's own answers, so none is kept by browsers or caches."""
 
     template_name = "assessment/wizard_step.html"
+    storage_name = f"{__name__}.AnswerStorage"
     knowledge: Knowledge
     # Answers given in advance for this request's form, by question (see prefill()).
     prefilled: dict[str, str]
@@ -207,7 +230,13 @@ class AssessmentWizard(NamedUrlSessionWizardView):
         # a doctor, so it is better not offered at all.
         if not self.form_list or next(iter(self.form_list)) != SAFETY_STEP:
             return render(request, "assessment/wizard_unavailable.html", status=503)
-        return cast("HttpResponse", super().dispatch(request, *args, **kwargs))
+        try:
+            return cast("HttpResponse", super().dispatch(request, *args, **kwargs))
+        except InvalidAnswers:
+            # Every call to the engine ends up here when the stored answers no longer fit
+            # the question bank (an editor retired a question or renamed a choice since they
+            # were given): never an error page.
+            return self._answers_no_longer_fit()
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         step: str | None = kwargs.get("step")
@@ -491,10 +520,15 @@ class AssessmentWizard(NamedUrlSessionWizardView):
                 return redirect(self.get_step_url(key))
         return None
 
+    def _answers_no_longer_fit(self) -> HttpResponse:
+        """Back to the first step whose answers are missing or no longer valid, where its
+        errors are shown; a new start when no step shows what is wrong."""
+        unfinished = self._back_to_unfinished_step()
+        return unfinished if unfinished is not None else self._restart()
+
     def _forget(self) -> None:
-        self.storage.reset()
+        self.storage.reset()  # the stored result goes with the answers
         self.storage.current_step = self.steps.first
-        self.request.session.pop(RESULT_SESSION_KEY, None)
 
     def _restart(self) -> HttpResponse:
         self.storage.reset()
