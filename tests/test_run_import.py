@@ -359,6 +359,45 @@ def test_an_unexpected_error_stops_the_import_with_a_message(
     assert not ImportFile.objects.exists()
 
 
+def test_an_activities_csv_with_a_field_over_the_csv_limit_is_reported_and_the_rest_import(
+    owner: User,
+) -> None:
+    from tests.runfiles import strava_csv
+
+    good = strava_csv([StravaActivity(7, Sample(START + timedelta(days=1)))])
+    # A notes column far over the csv module's 128 KB field limit.
+    huge = good + b'8,"' + b"x" * 200_000 + b'"\n'
+    files = [
+        ("activities.csv", huge),
+        ("export.zip", zipped([("activities.csv", huge)])),
+        ("latin1.csv", "Activity Date,Activity Type\nété,Run\n".encode("latin-1")),
+        ("run.gpx", gpx(RUN)),
+    ]
+    batch = process_batch(import_batch_create(user=owner, files=files).pk)
+
+    assert batch is not None
+    assert (batch.status, batch.imported, batch.total) == (ImportStatus.FINISHED, 1, 1)
+    assert [e["file"] for e in batch.errors] == ["activities.csv", "export.zip", "latin1.csv"]
+    assert "activities.csv is not a readable CSV file" in batch.errors[0]["problem"]
+    assert "not UTF-8" in batch.errors[2]["problem"]
+    assert Run.objects.get().source == "gpx"
+
+
+def test_a_file_a_reader_fails_on_is_reported_and_the_rest_import(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(data: bytes, budget: Budget) -> Any:
+        raise KeyError("a reader's own bug")
+
+    monkeypatch.setattr(imports, "zip_entries", broken)
+    files = [("export.zip", zipped([])), ("run.gpx", gpx(RUN))]
+    batch = process_batch(import_batch_create(user=owner, files=files).pk)
+
+    assert batch is not None
+    assert (batch.status, batch.imported) == (ImportStatus.FINISHED, 1)
+    assert batch.errors == [{"file": "export.zip", "problem": "it could not be read"}]
+
+
 def test_a_finished_batch_is_not_imported_again(owner: User) -> None:
     batch = import_batch_create(user=owner, files=[("run.gpx", gpx(RUN))])
     process_batch(batch.pk)

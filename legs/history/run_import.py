@@ -85,6 +85,10 @@ def _open_files(batch: ImportBatch) -> list[Entry]:
             entries.extend(upload_entries(name, bytes(data), budget))
         except UnreadableFile as exc:
             _problem(batch, name, str(exc))
+        except Exception:
+            # A reader's own bug on a strange file: that file is reported, the rest go on.
+            logger.exception("Could not open %s of batch %s", name, batch.pk)
+            _problem(batch, name, "it could not be read")
     batch.total = len(entries)
     _save_progress(batch)
     return entries
