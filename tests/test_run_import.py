@@ -406,6 +406,47 @@ def test_a_finished_batch_is_not_imported_again(owner: User) -> None:
     assert Run.objects.count() == 1
 
 
+def test_a_batch_another_run_is_importing_is_left_to_it(owner: User) -> None:
+    """The worker runs a task again after TASKS_STALE_SECONDS in case its worker died; an
+    import still moving is not run twice at once."""
+    batch = import_batch_create(user=owner, files=[("run.gpx", gpx(RUN))])
+    moving = timezone.now() - timedelta(seconds=60)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.RUNNING, progress_at=moving, total=5, done=2
+    )
+
+    again = process_batch(batch.pk)
+
+    assert again is not None
+    assert (again.status, again.total, again.done, again.progress_at) == ("running", 5, 2, moving)
+    assert not Run.objects.exists()
+    assert ImportFile.objects.filter(batch=batch).exists()
+
+
+def test_a_batch_whose_run_died_is_imported_again_from_zero(owner: User, settings: Any) -> None:
+    batch = import_batch_create(user=owner, files=[("run.gpx", gpx(RUN)), ("x.gpx", b"<")])
+    still = timezone.now() - timedelta(seconds=settings.TASKS_STALE_SECONDS + 1)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.RUNNING,
+        progress_at=still,
+        total=9,
+        done=7,
+        imported=3,
+        duplicates=2,
+        skipped=1,
+        errors=[{"file": "old.gpx", "problem": "from the dead run"}],
+    )
+
+    again = process_batch(batch.pk)
+
+    assert again is not None
+    assert (again.status, again.total, again.done) == ("finished", 2, 2)
+    assert (again.imported, again.duplicates, again.skipped) == (1, 0, 0)
+    assert [e["file"] for e in again.errors] == ["x.gpx"]
+    assert again.progress_at is not None and again.progress_at > still
+    assert Run.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [

@@ -520,6 +520,13 @@ class ImportBatch(models.Model):
         default=list, blank=True, help_text="Files that could not be read: {file, problem}."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    progress_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the import last wrote its counts: one that stops moving for "
+        "TASKS_STALE_SECONDS is taken to be dead, and may be started again.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImportBatchQuerySet.as_manager()
