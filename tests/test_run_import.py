@@ -429,12 +429,8 @@ def test_a_batch_whose_run_died_is_imported_again_from_zero(owner: User, setting
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportStatus.RUNNING,
         progress_at=still,
-        total=9,
-        done=7,
-        imported=3,
-        duplicates=2,
-        skipped=1,
         errors=[{"file": "old.gpx", "problem": "from the dead run"}],
+        **dict.fromkeys(("total", "done", "imported", "duplicates", "skipped"), 9),
     )
 
     again = process_batch(batch.pk)
