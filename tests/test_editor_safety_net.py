@@ -17,7 +17,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 
 from legs.assessment.admin import CONFIRM_FIELD, SEEN_FIELD
-from legs.knowledge.models import Choice, Evidence, Question, Rule
+from legs.knowledge.models import Cause, Choice, Evidence, Question, Rule
 from legs.knowledge.published import get_knowledge
 from tests.factories import ONE_LEG_ON_THE_PILL, make_one_leg_rule, make_superuser
 from tests.test_admin import form_data, rule_errors, url
@@ -315,3 +315,53 @@ def test_deleting_what_moves_no_story_is_django_own_confirmation(admin_client: C
     assert "vignette_preview" not in page.context
     assert admin_client.post(url(Rule, "delete", rule.pk), {"post": "yes"}).status_code == 302
     assert not Rule.objects.exists()
+
+
+# NO WAY AROUND IT
+
+
+@pytest.mark.parametrize("model", [Cause, Question, Choice, Evidence, Rule])
+def test_the_change_lists_offer_no_delete_selected_that_would_skip_the_preview(
+    admin_client: Client, model: type[Any]
+) -> None:
+    """Deleting goes one row at a time, through the delete page that previews it."""
+    if model is Rule:
+        make_one_leg_rule(level="urgent")
+    row = model.objects.order_by("pk").first()
+    page = admin_client.get(url(model, "changelist"))
+    assert page.status_code == 200
+    assert "delete_selected" not in page.content.decode()
+    sent = {"action": "delete_selected", "_selected_action": [str(row.pk)], "post": "yes"}
+    admin_client.post(url(model, "changelist"), sent)
+    assert model.objects.filter(pk=row.pk).exists()
+
+
+def test_the_step_page_shows_but_does_not_change_what_its_questions_ask(
+    admin_client: Client,
+) -> None:
+    """Required, active, key, kind, adding and deleting: on the question's previewed page."""
+    question = Question.objects.get(key="risk_factors")
+    address, data = change_page(admin_client, question.step)
+    row = next(k for k, v in data.items() if k.endswith("-id") and v == str(question.pk))
+    form_prefix = row.removesuffix("-id")
+    assert f"{form_prefix}-active" not in data
+    changed = {
+        **data,
+        f"{form_prefix}-active": "",
+        f"{form_prefix}-required": "on",
+        f"{form_prefix}-kind": "single",
+        f"{form_prefix}-key": "renamed",
+        f"{form_prefix}-DELETE": "on",
+        f"{form_prefix}-text": "What puts you at risk?",
+    }
+    assert admin_client.post(address, changed).status_code == 302
+    question.refresh_from_db()
+    assert (question.key, question.kind, question.active, question.required) == (
+        "risk_factors",
+        "multi",
+        True,
+        False,
+    )
+    assert question.text == "What puts you at risk?"
+    [inline] = admin_client.get(address).context["inline_admin_formsets"]
+    assert not inline.has_add_permission

@@ -23,12 +23,16 @@ from accounts.services import reminders_stop_path
 from legs.history.models import Episode
 from legs.history.reminders import due_reminder_ids, follow_up_reminder_send
 from legs.history.services import follow_up_save
-from tests.factories import PROFILE, make_user, run_worker
+from tests.factories import ONE_LEG_ON_THE_PILL, PROFILE, make_user, run_worker
 from tests.test_history import TIRED, URGENT, make_episode
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
 THREE_DAYS = timedelta(days=3)
+# Soon, under the seed's serious clot rule: no cause is called likely.
+SERIOUS = {**TIRED, **ONE_LEG_ON_THE_PILL}
+# Only a cause the result calls possible.
+NO_WARMUP = {"warning_signs": ["none"], "legs": "both", "warmup": "none"}
 
 
 def days_after(episode: Episode, days: float) -> datetime:
@@ -106,6 +110,29 @@ def test_a_result_that_sent_the_runner_to_a_doctor_gets_no_reminder(
     assert mailoutbox == []
 
 
+def test_a_serious_result_gets_no_reminder(mailoutbox: list[Any]) -> None:
+    """It told the runner to see a doctor soon, since a clot is still possible: there were
+    no fixes to ask about."""
+    episode = make_episode(make_user(), SERIOUS)
+
+    assert (episode.triage, episode.serious, episode.stops) == ("soon", True, False)
+    assert due_reminder_ids(days_after(episode, 3)) == []
+    assert not send(episode, days_after(episode, 3))
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(("serious", "due"), [(False, True), (True, False)])
+def test_a_soon_result_gets_a_reminder_unless_its_rule_is_serious(serious: bool, due: bool) -> None:
+    episode = make_episode(make_user())
+    warning = {"rule": "r", "level": "soon", "message": "See a GP.", "serious": serious}
+    other = {"question": "q", "value": "v", "level": "soon", "message": "See a GP."}
+    Episode.objects.filter(pk=episode.pk).update(
+        triage="soon", result={**episode.result, "triage": "soon", "warnings": [warning, other]}
+    )
+
+    assert (due_reminder_ids(days_after(episode, 3)) == [episode.pk]) is due
+
+
 def test_a_runner_who_switched_reminders_off_gets_none(mailoutbox: list[Any]) -> None:
     episode = make_episode(make_user(follow_up_reminders=False))
 
@@ -157,6 +184,21 @@ def test_the_reminder_is_short_plain_text_with_the_episode_and_the_stop_link(
     raw = message.message(policy=email.policy.SMTP).as_string().splitlines()
     assert f"List-Unsubscribe: <{stop_url}>" in raw
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
+
+
+def test_the_reminder_says_most_likely_only_of_a_cause_the_result_called_likely(
+    mailoutbox: list[Any],
+) -> None:
+    likely = make_episode(make_user(), TIRED)
+    possible = make_episode(make_user("other@example.com"), NO_WARMUP)
+    assert send(likely, days_after(likely, 3))
+    assert send(possible, days_after(possible, 3))
+
+    assert possible.top_cause_name
+    first, second = (str(message.body) for message in mailoutbox)
+    assert f"(most likely: {likely.top_cause_name})" in first
+    assert "most likely" not in second
+    assert possible.top_cause_name not in second
 
 
 def test_a_mail_server_failure_leaves_the_reminder_unsent_for_the_next_try(
@@ -248,6 +290,12 @@ def test_saving_an_episode_queues_its_reminder_for_three_days_later(
 @pytest.mark.django_db(transaction=True)
 def test_a_doctor_now_result_queues_no_reminder(database_tasks: None) -> None:
     make_episode(make_user(), URGENT)
+    assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_serious_result_queues_no_reminder(database_tasks: None) -> None:
+    make_episode(make_user(), SERIOUS)
     assert not DBTaskResult.objects.exists()
 
 

@@ -359,11 +359,87 @@ def test_an_unexpected_error_stops_the_import_with_a_message(
     assert not ImportFile.objects.exists()
 
 
+def test_an_activities_csv_with_a_field_over_the_csv_limit_is_reported_and_the_rest_import(
+    owner: User,
+) -> None:
+    from tests.runfiles import strava_csv
+
+    good = strava_csv([StravaActivity(7, Sample(START + timedelta(days=1)))])
+    # A notes column far over the csv module's 128 KB field limit.
+    huge = good + b'8,"' + b"x" * 200_000 + b'"\n'
+    files = [
+        ("activities.csv", huge),
+        ("export.zip", zipped([("activities.csv", huge)])),
+        ("latin1.csv", "Activity Date,Activity Type\nété,Run\n".encode("latin-1")),
+        ("run.gpx", gpx(RUN)),
+    ]
+    batch = process_batch(import_batch_create(user=owner, files=files).pk)
+
+    assert batch is not None
+    assert (batch.status, batch.imported, batch.total) == (ImportStatus.FINISHED, 1, 1)
+    assert [e["file"] for e in batch.errors] == ["activities.csv", "export.zip", "latin1.csv"]
+    assert "activities.csv is not a readable CSV file" in batch.errors[0]["problem"]
+    assert "not UTF-8" in batch.errors[2]["problem"]
+    assert Run.objects.get().source == "gpx"
+
+
+def test_a_file_a_reader_fails_on_is_reported_and_the_rest_import(
+    owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(data: bytes, budget: Budget) -> Any:
+        raise KeyError("a reader's own bug")
+
+    monkeypatch.setattr(imports, "zip_entries", broken)
+    files = [("export.zip", zipped([])), ("run.gpx", gpx(RUN))]
+    batch = process_batch(import_batch_create(user=owner, files=files).pk)
+
+    assert batch is not None
+    assert (batch.status, batch.imported) == (ImportStatus.FINISHED, 1)
+    assert batch.errors == [{"file": "export.zip", "problem": "it could not be read"}]
+
+
 def test_a_finished_batch_is_not_imported_again(owner: User) -> None:
     batch = import_batch_create(user=owner, files=[("run.gpx", gpx(RUN))])
     process_batch(batch.pk)
     ImportFile.objects.create(batch=batch, name="late.gpx", data=gpx(RUN))
     process_batch(batch.pk)
+    assert Run.objects.count() == 1
+
+
+def test_a_batch_another_run_is_importing_is_left_to_it(owner: User) -> None:
+    """The worker runs a task again after TASKS_STALE_SECONDS in case its worker died; an
+    import still moving is not run twice at once."""
+    batch = import_batch_create(user=owner, files=[("run.gpx", gpx(RUN))])
+    moving = timezone.now() - timedelta(seconds=60)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.RUNNING, progress_at=moving, total=5, done=2
+    )
+
+    again = process_batch(batch.pk)
+
+    assert again is not None
+    assert (again.status, again.total, again.done, again.progress_at) == ("running", 5, 2, moving)
+    assert not Run.objects.exists()
+    assert ImportFile.objects.filter(batch=batch).exists()
+
+
+def test_a_batch_whose_run_died_is_imported_again_from_zero(owner: User, settings: Any) -> None:
+    batch = import_batch_create(user=owner, files=[("run.gpx", gpx(RUN)), ("x.gpx", b"<")])
+    still = timezone.now() - timedelta(seconds=settings.TASKS_STALE_SECONDS + 1)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.RUNNING,
+        progress_at=still,
+        errors=[{"file": "old.gpx", "problem": "from the dead run"}],
+        **dict.fromkeys(("total", "done", "imported", "duplicates", "skipped"), 9),
+    )
+
+    again = process_batch(batch.pk)
+
+    assert again is not None
+    assert (again.status, again.total, again.done) == ("finished", 2, 2)
+    assert (again.imported, again.duplicates, again.skipped) == (1, 0, 0)
+    assert [e["file"] for e in again.errors] == ["x.gpx"]
+    assert again.progress_at is not None and again.progress_at > still
     assert Run.objects.count() == 1
 
 

@@ -77,7 +77,18 @@ def _net(request: HttpRequest) -> _Net:
 
 
 class VignettePreviewMixin(admin.ModelAdmin[Any]):
-    """Adds the preview to an admin's add and change pages (see the module docstring)."""
+    """Adds the preview to an admin's add, change and delete pages (see the module
+    docstring). Django's "Delete selected" action is removed: it would delete with no
+    preview, so rows are deleted one at a time, through the previewed delete page."""
+
+    def get_actions(
+        self,
+        request: HttpRequest,
+        action_location: admin.ActionLocation = admin.ActionLocation.CHANGE_LIST,
+    ) -> dict[str, Any]:
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
 
     def changeform_view(
         self,

@@ -395,11 +395,19 @@ class StravaRow:
 
 
 def strava_rows(data: bytes) -> list[StravaRow]:
+    """The rows of an activities.csv; UnreadableFile if it is not UTF-8 text, not CSV (a
+    field over the csv module's 128 KB limit, a stray quote) or not Strava's."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile("activities.csv is not UTF-8 text") from exc
-    reader = csv.reader(io.StringIO(text))
+        raise UnreadableFile(f"{STRAVA_CSV} is not UTF-8 text") from exc
+    try:
+        return _strava_rows(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise UnreadableFile(f"{STRAVA_CSV} is not a readable CSV file ({exc})") from exc
+
+
+def _strava_rows(reader: Iterator[list[str]]) -> list[StravaRow]:
     header = next(reader, None)
     if not header or "Activity Date" not in header or "Activity Type" not in header:
         raise UnreadableFile("it is not the activities.csv of a Strava export")

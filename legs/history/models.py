@@ -19,7 +19,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from legs.assessment.engine import Result
+from legs.assessment.engine import LIKELY, Result
 from legs.knowledge.triage import Triage
 
 KM_PER_MILE = Decimal("1.609344")
@@ -90,18 +90,29 @@ class EpisodeQuerySet(models.QuerySet["Episode"]):
         """Episodes whose follow-up reminder should go out at `now`: saved at least three
         days ago but less than REMINDER_TOO_LATE ago, for a run within that time too, with
         no follow-up and no reminder yet, for an active runner who has not switched
-        reminders off. Never for a result that sent the runner to a doctor: it had no fixes
-        to ask about."""
+        reminders off. Never for a result that sent the runner to a doctor, now or soon
+        under a serious rule (a clot or the heart still possible): it had no fixes to ask
+        about."""
         too_late = now - REMINDER_TOO_LATE
-        return self.filter(
-            follow_up__isnull=True,
-            reminder_sent_at__isnull=True,
-            created_at__lte=now - FOLLOW_UP_AFTER,
-            created_at__gt=too_late,
-            run_date__gte=too_late.date(),
-            owner__is_active=True,
-            owner__follow_up_reminders=True,
-        ).exclude(triage__in=[level.value for level in Triage if level.stops])
+        return (
+            self.filter(
+                follow_up__isnull=True,
+                reminder_sent_at__isnull=True,
+                created_at__lte=now - FOLLOW_UP_AFTER,
+                created_at__gt=too_late,
+                run_date__gte=too_late.date(),
+                owner__is_active=True,
+                owner__follow_up_reminders=True,
+            )
+            .exclude(triage__in=[level.value for level in Triage if level.stops])
+            # Below urgent every warning is `soon`, and the engine puts a serious rule's
+            # first (legs.assessment.engine.assess): the first warning says it all. (No
+            # warning, or one from an answer, has no `serious` key.)
+            .filter(
+                models.Q(result__warnings__0__serious__isnull=True)
+                | models.Q(result__warnings__0__serious=False)
+            )
+        )
 
     def with_cause(self, slug: str) -> EpisodeQuerySet:
         return self.filter(causes__slug=slug)
@@ -224,6 +235,23 @@ class Episode(models.Model):
     def shown_result(self) -> Result:
         """The result as it was saved (ValueError if the stored JSON is damaged)."""
         return Result.from_dict(self.result)
+
+    @property
+    def serious(self) -> bool:
+        """A serious rule fired: the result led with its warning (see Result.serious)."""
+        try:
+            return self.shown_result().serious
+        except ValueError:
+            return False
+
+    @property
+    def likely_cause_name(self) -> str:
+        """The top cause's name when the result called it likely, else ""."""
+        try:
+            causes = self.shown_result().shown_causes
+        except ValueError:
+            return ""
+        return causes[0].name if causes and causes[0].band == LIKELY else ""
 
     def saved_follow_up(self) -> FollowUp | None:
         try:
@@ -492,6 +520,13 @@ class ImportBatch(models.Model):
         default=list, blank=True, help_text="Files that could not be read: {file, problem}."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    progress_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the import last wrote its counts: one that stops moving for "
+        "TASKS_STALE_SECONDS is taken to be dead, and may be started again.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImportBatchQuerySet.as_manager()

@@ -2,16 +2,19 @@
 
 Each activity is stored in its own transaction (services.run_create), so a file that cannot
 be read leaves nothing behind, and the other files of the upload still import. The batch's
-counts are written as it goes, for the page's progress bar.
+counts are written as it goes, for the page's progress bar, and tell the worker's second
+attempt at the task (worker.recovery) whether the first is still alive.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
@@ -41,6 +44,7 @@ def _problem(batch: ImportBatch, name: str, problem: str) -> None:
 
 def _save_progress(batch: ImportBatch) -> None:
     ImportBatch.objects.filter(pk=batch.pk).update(
+        progress_at=timezone.now(),
         status=batch.status,
         total=batch.total,
         done=batch.done,
@@ -52,13 +56,39 @@ def _save_progress(batch: ImportBatch) -> None:
     )
 
 
+def _claim(batch_id: int) -> bool:
+    """Mark the batch running, from zero, if no other run has it; True if this run does.
+
+    The worker runs a task again when it has been running for TASKS_STALE_SECONDS, in case
+    its worker died (worker.recovery): one UPDATE, conditional on the batch waiting or on
+    its counts not having moved for that long, so a batch still being imported is not
+    imported twice at once, and one whose run died starts again."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.TASKS_STALE_SECONDS)
+    claimable = Q(status=ImportStatus.WAITING) | Q(
+        Q(progress_at__lt=stale) | Q(progress_at__isnull=True), status=ImportStatus.RUNNING
+    )
+    return bool(
+        ImportBatch.objects.filter(claimable, pk=batch_id).update(
+            status=ImportStatus.RUNNING,
+            progress_at=now,
+            total=0,
+            done=0,
+            imported=0,
+            duplicates=0,
+            skipped=0,
+            errors=[],
+            finished_at=None,
+        )
+    )
+
+
 def process_batch(batch_id: int) -> ImportBatch | None:
-    """Read every file of the batch, store its runs and delete the files."""
-    batch = ImportBatch.objects.select_related("owner").filter(pk=batch_id).first()
-    if batch is None or batch.is_over:
-        return batch
-    batch.status = ImportStatus.RUNNING
-    _save_progress(batch)
+    """Read every file of the batch, store its runs and delete the files; nothing if
+    another run is importing it or it is over (the batch as it is is returned)."""
+    if not _claim(batch_id):
+        return ImportBatch.objects.filter(pk=batch_id).first()
+    batch = ImportBatch.objects.select_related("owner").get(pk=batch_id)
     try:
         entries = _open_files(batch)
         days = _import(batch, entries)
@@ -85,6 +115,10 @@ def _open_files(batch: ImportBatch) -> list[Entry]:
             entries.extend(upload_entries(name, bytes(data), budget))
         except UnreadableFile as exc:
             _problem(batch, name, str(exc))
+        except Exception:
+            # A reader's own bug on a strange file: that file is reported, the rest go on.
+            logger.exception("Could not open %s of batch %s", name, batch.pk)
+            _problem(batch, name, "it could not be read")
     batch.total = len(entries)
     _save_progress(batch)
     return entries

@@ -28,11 +28,12 @@ def follow_up_reminder_schedule(episode: Episode) -> None:
 
     Only with a backend that can hold a task until then (the database one): the immediate
     backend would send it now, so there `send_reminders` sends it instead. A result that
-    sent the runner to a doctor has no fixes to ask about and gets no reminder. With the
+    sent the runner to a doctor (now, or soon under a serious rule) has no fixes to ask
+    about and gets no reminder. With the
     database backend the task is written in the caller's transaction, so the episode and
     its reminder are saved together or not at all.
     """
-    if episode.stops or not send_follow_up_reminder.get_backend().supports_defer:
+    if episode.stops or episode.serious or not send_follow_up_reminder.get_backend().supports_defer:
         return
     send_follow_up_reminder.using(run_after=episode.created_at + FOLLOW_UP_AFTER).enqueue(
         episode_id=episode.pk

@@ -462,11 +462,20 @@ class ChoiceInline(admin.StackedInline[Choice, Question]):
 
 
 class QuestionInline(admin.TabularInline[Question, Step]):
+    """The step's questions, for their wording and order. What changes an assessment (key,
+    kind, required, active; adding or deleting a question) is done on the question's own
+    page, where the editors' safety net previews it (legs/assessment/admin.py)."""
+
     model = Question
     form = QuestionForm
     extra = 0
     fields = ("key", "text", "kind", "required", "active", "order")
+    readonly_fields = ("key", "kind", "required", "active")
+    can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Step | None = None) -> bool:
+        return False
 
 
 @admin.register(Step)
