@@ -43,17 +43,13 @@ def _problem(batch: ImportBatch, name: str, problem: str) -> None:
 
 
 def _save_progress(batch: ImportBatch) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        progress_at=timezone.now(),
-        status=batch.status,
-        total=batch.total,
-        done=batch.done,
-        imported=batch.imported,
-        duplicates=batch.duplicates,
-        skipped=batch.skipped,
-        errors=batch.errors,
-        finished_at=batch.finished_at,
-    )
+    batch.progress_at = timezone.now()
+    batch.save(
+        update_fields=[
+            "progress_at", "status", "total", "done", "imported", "duplicates", "skipped",
+            "errors", "finished_at",
+        ]
+    )  # fmt: skip
 
 
 def _claim(batch_id: int) -> bool:
